@@ -1,0 +1,33 @@
+using Lstm.Simd.Activations;
+
+namespace Lstm.Simd;
+
+/// <summary>
+/// Sigmoid and tanh over spans. The input and the destination may be the same span (in place) but must not
+/// otherwise overlap. Every path gives bitwise the same result; see the README for the measured error bounds.
+/// </summary>
+public static class Activation
+{
+    /// <summary>Below this input σ(x) would be subnormal; the result is 0 there.</summary>
+    public const float SigmoidZeroBelow = SigmoidRr2P6Div.SubnormalCutoff;
+
+    /// <summary>x at and above which σ(x) is exactly 1 (the true value rounds to 1 from about 16.64 on; within 1 ulp between).</summary>
+    public const float SigmoidSaturatesAt = 17.32868f;
+
+    /// <summary>|x| at and above which tanh returns exactly ±1 (the first float where the kernel rounds to 1; at most 1 ulp above the true value there).</summary>
+    public const float TanhSaturatesAt = 8.66434f;
+
+    /// <summary>y = 1 / (1 + e^-x), algorithm rr2-p6-div.</summary>
+    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y, SimdPath? path = null) =>
+        UnaryLoop.Run<SigmoidRr2P6Div>(x, y, SimdPaths.Resolve(path));
+
+    /// <summary>y = tanh(x), algorithm p13-rr2-p6-div (odd polynomial near 0, exponential form beyond 0.625).</summary>
+    public static void Tanh(ReadOnlySpan<float> x, Span<float> y, SimdPath? path = null) =>
+        UnaryLoop.Run<TanhP13Rr2P6Div>(x, y, SimdPaths.Resolve(path));
+
+    /// <summary>σ(x) for one value, by the same algorithm as the span kernels.</summary>
+    public static float Sigmoid(float x) => SigmoidRr2P6Div.Invoke(new Vectors.VScalar(x)).Value;
+
+    /// <summary>tanh(x) for one value, by the same algorithm as the span kernels.</summary>
+    public static float Tanh(float x) => TanhP13Rr2P6Div.Invoke(new Vectors.VScalar(x)).Value;
+}

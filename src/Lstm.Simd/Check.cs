@@ -1,0 +1,58 @@
+using System.Runtime.CompilerServices;
+
+namespace Lstm.Simd;
+
+/// <summary>Argument checks shared by the kernels' public entries; messages name the argument and both sizes.</summary>
+internal static class Check
+{
+    public static void SameLength(ReadOnlySpan<float> a, string aName, ReadOnlySpan<float> b, string bName)
+    {
+        if (a.Length != b.Length)
+        {
+            throw new ArgumentException($"{bName} has length {b.Length}; expected {a.Length}, the length of {aName}.", bName);
+        }
+    }
+
+    public static void Length(ReadOnlySpan<float> span, long expected, string name, string shape)
+    {
+        if (span.Length != expected)
+        {
+            throw new ArgumentException($"{name} has length {span.Length}; expected {expected} for shape {shape}.", name);
+        }
+    }
+
+    public static void AtLeast(ReadOnlySpan<float> span, long expected, string name, string shape)
+    {
+        if (span.Length < expected)
+        {
+            throw new ArgumentException($"{name} has length {span.Length}; expected at least {expected} for shape {shape}.", name);
+        }
+    }
+
+    public static void NonNegative(int value, string name)
+    {
+        if (value < 0)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be ≥ 0.");
+        }
+    }
+
+    public static void InPlaceOrDisjoint(ReadOnlySpan<float> x, string xName, ReadOnlySpan<float> y, string yName)
+    {
+        if (x.Overlaps(y, out int offset) && offset != 0)
+        {
+            throw new ArgumentException($"{yName} overlaps {xName} at offset {offset}; it must be the same span (in place) or disjoint.", yName);
+        }
+    }
+
+    public static void Disjoint(ReadOnlySpan<float> x, string xName, ReadOnlySpan<float> y, string yName)
+    {
+        if (!x.IsEmpty && !y.IsEmpty && x.Overlaps(y))
+        {
+            throw new ArgumentException($"{yName} overlaps {xName}; this kernel needs them disjoint.", yName);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long Product(int a, int b) => (long)a * b;
+}

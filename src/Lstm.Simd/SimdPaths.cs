@@ -1,0 +1,75 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Lstm.Simd;
+
+/// <summary>
+/// The registry of kernel paths: which this CPU runs, in order of preference, and the one used by default.
+/// Tests and benchmarks enumerate <see cref="Available"/>, so every path this machine has is exercised.
+/// </summary>
+public static class SimdPaths
+{
+    /// <summary>Environment variable that forces a path: <c>scalar</c>, <c>avx2</c> or <c>avx512</c>.</summary>
+    public const string EnvironmentVariable = "LSTM_SIMD";
+
+    /// <summary>The paths this CPU can run, best first. Scalar is always last.</summary>
+    public static IReadOnlyList<SimdPath> Available { get; } = FindAvailable();
+
+    /// <summary>The path used when a caller names none: <see cref="EnvironmentVariable"/> if set, else the best available.</summary>
+    public static SimdPath Default { get; } = ChooseDefault(Environment.GetEnvironmentVariable(EnvironmentVariable));
+
+    /// <summary>Whether this CPU (and runtime configuration) can run <paramref name="path"/>.</summary>
+    public static bool IsSupported(SimdPath path) => path switch
+    {
+        SimdPath.Scalar => true,
+        SimdPath.Avx2 => Vector256.IsHardwareAccelerated && Avx2.IsSupported && Fma.IsSupported,
+        SimdPath.Avx512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported,
+        _ => false,
+    };
+
+    /// <summary>The lower-case name used by <see cref="EnvironmentVariable"/> and in benchmark names.</summary>
+    public static string Name(SimdPath path) => path switch
+    {
+        SimdPath.Scalar => "scalar",
+        SimdPath.Avx2 => "avx2",
+        SimdPath.Avx512 => "avx512",
+        _ => throw new ArgumentOutOfRangeException(nameof(path), path, "Unknown SIMD path."),
+    };
+
+    /// <summary>Parses a name such as <c>avx2</c>; throws if the name is unknown or the path is not supported here.</summary>
+    public static SimdPath Parse(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        SimdPath path = name.Trim().ToUpperInvariant() switch
+        {
+            "SCALAR" => SimdPath.Scalar,
+            "AVX2" => SimdPath.Avx2,
+            "AVX512" => SimdPath.Avx512,
+            _ => throw new ArgumentException($"Unknown SIMD path '{name}'; expected scalar, avx2 or avx512.", nameof(name)),
+        };
+        if (!IsSupported(path))
+        {
+            throw new PlatformNotSupportedException($"SIMD path '{name}' is not supported on this CPU; available: {string.Join(", ", FindAvailable().Select(Name))}.");
+        }
+        return path;
+    }
+
+    internal static SimdPath Resolve(SimdPath? path)
+    {
+        if (path is not { } p)
+        {
+            return Default;
+        }
+        if (!IsSupported(p))
+        {
+            throw new PlatformNotSupportedException($"SIMD path {Name(p)} is not supported on this CPU.");
+        }
+        return p;
+    }
+
+    private static SimdPath[] FindAvailable() =>
+        new[] { SimdPath.Avx512, SimdPath.Avx2, SimdPath.Scalar }.Where(IsSupported).ToArray();
+
+    private static SimdPath ChooseDefault(string? forced) =>
+        string.IsNullOrWhiteSpace(forced) ? FindAvailable()[0] : Parse(forced);
+}

@@ -1,0 +1,224 @@
+using Lstm.Simd;
+
+namespace Lstm.Simd.Tests;
+
+public class ActivationTests
+{
+    // Bounds against the double-precision oracle, over every 16th float in [-20, 20] (the exhaustive check is
+    // `dotnet run -c Release --project perf/Lstm.Benchmarks -- --verify-activations`). Measured on the full range:
+    // sigmoid 2.36 ulp, tanh 1.50 ulp. Sigmoid's bound is the issue's; tanh's is the issue's stretch goal.
+    private const double SigmoidMaxUlp = 2.5;
+    private const double SigmoidMaxAbs = 1e-7;
+    private const double TanhMaxUlp = 2.5;
+    private const double TanhMaxAbs = 3.2e-7;
+
+    // The largest drop between neighbouring inputs the issue tolerates: 8 ulp.
+    private const double MaxMonotonicityDropUlp = 8;
+
+    public delegate void Kernel(ReadOnlySpan<float> x, Span<float> y, SimdPath? path);
+
+    public static TheoryData<string, SimdPath, int> KernelsPathsSizes()
+    {
+        var data = new TheoryData<string, SimdPath, int>();
+        foreach (string k in new[] { "sigmoid", "tanh" })
+        {
+            foreach (SimdPath p in SimdPaths.Available)
+            {
+                foreach (int n in Enumerable.Range(0, 257).Concat([263, 1021, 4099]))
+                {
+                    data.Add(k, p, n);
+                }
+            }
+        }
+        return data;
+    }
+
+    private static Kernel Get(string name) => name == "sigmoid" ? Activation.Sigmoid : Activation.Tanh;
+
+    [Theory]
+    [MemberData(nameof(KernelsPathsSizes))]
+    public void EveryPath_EqualsScalarTwin_BitForBit_AtEveryLength(string kernel, SimdPath path, int n)
+    {
+        float[] x = TestData.Uniform(n, seed: n, scale: 12f);
+        float[] expected = new float[n];
+        Get(kernel)(x, expected, SimdPath.Scalar);
+        Memory<float> y = TestData.AtEndOfArray(new float[n]);
+        Get(kernel)(TestData.AtEndOfArray(x).Span, y.Span, path);
+        TestData.AssertBitwiseEqual(expected, y.Span, $"{kernel} on {path}, n = {n}");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestData.Paths), MemberType = typeof(TestData))]
+    public void InPlace_EqualsOutOfPlace(SimdPath path)
+    {
+        float[] x = TestData.Uniform(333, seed: 5, scale: 8f);
+        foreach (Kernel k in new Kernel[] { Activation.Sigmoid, Activation.Tanh })
+        {
+            float[] expected = new float[x.Length];
+            k(x, expected, path);
+            float[] inPlace = (float[])x.Clone();
+            k(inPlace, inPlace, path);
+            TestData.AssertBitwiseEqual(expected, inPlace, $"in place on {path}");
+        }
+    }
+
+    public static readonly float[] SpecialValues =
+    [
+        0f, -0f, float.Epsilon, -float.Epsilon, 1e-40f, -1e-40f, 1.1754942e-38f, -1.1754942e-38f, 1.17549435e-38f,
+        1e-30f, -1e-30f, 2.4414062e-4f, -2.4414062e-4f, 0.625f, -0.625f, 0.62499994f, 1f, -1f, 8.66434f, -8.66434f, 9.1f,
+        17.32868f, -87.33654f, -87.33655f, -88f, -100f, 100f, 1e30f, -1e30f, float.MaxValue, -float.MaxValue,
+        float.PositiveInfinity, float.NegativeInfinity, float.NaN,
+    ];
+
+    [Theory]
+    [MemberData(nameof(TestData.Paths), MemberType = typeof(TestData))]
+    public void SpecialValues_MatchScalarTwin_AndTheDocumentedResults(SimdPath path)
+    {
+        // Repeated so that each value lands in a vector lane, not only in the scalar tail.
+        float[] x = Enumerable.Repeat(SpecialValues, 17).SelectMany(v => v).ToArray();
+        float[] s = new float[x.Length], t = new float[x.Length], s0 = new float[x.Length], t0 = new float[x.Length];
+        Activation.Sigmoid(x, s, path);
+        Activation.Tanh(x, t, path);
+        Activation.Sigmoid(x, s0, SimdPath.Scalar);
+        Activation.Tanh(x, t0, SimdPath.Scalar);
+        TestData.AssertBitwiseEqual(s0, s, "sigmoid");
+        TestData.AssertBitwiseEqual(t0, t, "tanh");
+
+        for (int i = 0; i < x.Length; i++)
+        {
+            float v = x[i];
+            if (float.IsNaN(v))
+            {
+                Assert.True(float.IsNaN(s[i]) && float.IsNaN(t[i]), "NaN in must give NaN out");
+                continue;
+            }
+            Assert.False(float.IsNaN(s[i]) || float.IsNaN(t[i]), $"no NaN for {v:R}");
+            Assert.InRange(t[i], -1f, 1f);
+            Assert.InRange(s[i], 0f, 1f);
+            Assert.Equal(float.IsNegative(v), float.IsNegative(t[i]));
+        }
+        Assert.Equal(BitConverter.SingleToInt32Bits(-0f), BitConverter.SingleToInt32Bits(Activation.Tanh(-0f)));
+        Assert.Equal(BitConverter.SingleToInt32Bits(0f), BitConverter.SingleToInt32Bits(Activation.Tanh(0f)));
+        Assert.Equal(1f, Activation.Tanh(float.PositiveInfinity));
+        Assert.Equal(-1f, Activation.Tanh(float.NegativeInfinity));
+        Assert.Equal(1f, Activation.Sigmoid(float.PositiveInfinity));
+        Assert.Equal(0f, Activation.Sigmoid(float.NegativeInfinity));
+        Assert.Equal(0.5f, Activation.Sigmoid(-0f));
+        Assert.Equal(0.5f, Activation.Sigmoid(float.Epsilon));
+        Assert.Equal(1e-40f, Activation.Tanh(1e-40f)); // subnormals pass through tanh unchanged
+    }
+
+    [Fact]
+    public void Tanh_IsExactlyOne_FromTheDocumentedCutoff_AndBelowOneJustBefore()
+    {
+        Assert.True(Activation.Tanh(MathF.BitDecrement(Activation.TanhSaturatesAt)) < 1f);
+        for (float x = Activation.TanhSaturatesAt; x < 12f; x = MathF.BitIncrement(x))
+        {
+            Assert.Equal(1f, Activation.Tanh(x));
+            Assert.Equal(-1f, Activation.Tanh(-x));
+        }
+        Assert.Equal(1f, Activation.Tanh(1e30f));
+    }
+
+    [Fact]
+    public void Sigmoid_IsExactlyOne_FromTheDocumentedCutoff_AndZeroWhereTheTrueValueIsSubnormal()
+    {
+        Assert.True(Activation.Sigmoid(MathF.BitDecrement(Activation.SigmoidSaturatesAt)) < 1f);
+        for (float x = Activation.SigmoidSaturatesAt; x < 24f; x = MathF.BitIncrement(x))
+        {
+            Assert.Equal(1f, Activation.Sigmoid(x));
+        }
+        float cut = Activation.SigmoidZeroBelow;
+        Assert.True(1 / (1 + Math.Exp(-(double)cut)) >= Math.Pow(2, -126), "the cutoff's true value is normal");
+        Assert.True(1 / (1 + Math.Exp(-(double)MathF.BitDecrement(cut))) < Math.Pow(2, -126), "below the cutoff the true value is subnormal");
+        Assert.True(float.IsNormal(Activation.Sigmoid(cut)));
+        for (float x = MathF.BitDecrement(cut); x > -90f; x = MathF.BitDecrement(x))
+        {
+            Assert.Equal(0f, Activation.Sigmoid(x));
+        }
+    }
+
+    [Fact]
+    public void Sigmoid_WithinBound_OfDoubleOracle_OnEvery16thFloat() =>
+        CheckAgainstOracle(Activation.Sigmoid, x => 1 / (1 + Math.Exp(-x)), SigmoidMaxUlp, SigmoidMaxAbs);
+
+    [Fact]
+    public void Tanh_WithinBound_OfDoubleOracle_OnEvery16thFloat() =>
+        CheckAgainstOracle(Activation.Tanh, Math.Tanh, TanhMaxUlp, TanhMaxAbs);
+
+    [Fact]
+    public void BothAreMonotonic_WithinTolerance_AcrossEveryFloatNearTheirBranchPoints()
+    {
+        float[] starts = [0f, 2.4414062e-4f, 0.625f, 8.66434f, 17.32868f, -87.33654f];
+        foreach (float center in starts)
+        {
+            float[] x = new float[20001];
+            x[10000] = center;
+            for (int i = 10001; i < x.Length; i++) x[i] = MathF.BitIncrement(x[i - 1]);
+            for (int i = 9999; i >= 0; i--) x[i] = MathF.BitDecrement(x[i + 1]);
+            CheckMonotonic(x, Activation.Sigmoid, "sigmoid");
+            CheckMonotonic(x, Activation.Tanh, "tanh");
+        }
+    }
+
+    private static void CheckMonotonic(float[] x, Kernel k, string name)
+    {
+        float[] y = new float[x.Length];
+        k(x, y, null);
+        for (int i = 1; i < x.Length; i++)
+        {
+            double drop = y[i - 1] - (double)y[i];
+            Assert.True(drop <= MaxMonotonicityDropUlp * TestData.Ulp(y[i - 1]), $"{name} drops {drop:E3} from x = {x[i - 1]:R} to {x[i]:R}");
+        }
+    }
+
+    private static void CheckAgainstOracle(Kernel kernel, Func<double, double> oracle, double maxUlp, double maxAbs)
+    {
+        const int Stride = 16;
+        uint limit = BitConverter.SingleToUInt32Bits(20f);
+        int count = (int)(limit / Stride) + 1;
+        float[] x = new float[2 * count];
+        for (int i = 0; i < count; i++)
+        {
+            x[2 * i] = BitConverter.UInt32BitsToSingle((uint)i * Stride);
+            x[(2 * i) + 1] = -x[2 * i];
+        }
+        float[] y = new float[x.Length];
+        kernel(x, y, null); // bitwise equal to the scalar twin on every path (tested above)
+
+        double worstUlp = 0, worstAbs = 0;
+        float worstUlpAt = 0, worstAbsAt = 0;
+        var prev = new float[2];
+        for (int i = 0; i < x.Length; i++)
+        {
+            double exact = oracle(x[i]);
+            double err = Math.Abs(y[i] - exact);
+            double ulps = err / TestData.Ulp(exact);
+            if (ulps > worstUlp) { worstUlp = ulps; worstUlpAt = x[i]; }
+            if (err > worstAbs) { worstAbs = err; worstAbsAt = x[i]; }
+            Assert.False(float.IsNaN(y[i]), $"NaN at {x[i]:R}");
+            // Consecutive samples of the same sign are increasing in |x|: the result must not fall by more than the tolerance.
+            int sign = i & 1;
+            if (i >= 2)
+            {
+                double drop = sign == 0 ? prev[0] - (double)y[i] : y[i] - (double)prev[1];
+                Assert.True(drop <= MaxMonotonicityDropUlp * TestData.Ulp(y[i]), $"monotonicity broken at {x[i]:R}");
+            }
+            prev[sign] = y[i];
+        }
+        Assert.True(worstUlp <= maxUlp, $"worst error {worstUlp:F3} ulp at x = {worstUlpAt:R} exceeds {maxUlp}");
+        Assert.True(worstAbs <= maxAbs, $"worst absolute error {worstAbs:E3} at x = {worstAbsAt:R} exceeds {maxAbs:E3}");
+    }
+
+    [Fact]
+    public void MismatchedOrOverlappingSpans_ThrowNamingTheArgument()
+    {
+        float[] buf = new float[20];
+        var e1 = Assert.Throws<ArgumentException>(() => Activation.Tanh(buf.AsSpan(0, 10), buf.AsSpan(10, 9)));
+        Assert.Equal("y", e1.ParamName);
+        Assert.Contains("9", e1.Message);
+        Assert.Contains("10", e1.Message);
+        var e2 = Assert.Throws<ArgumentException>(() => Activation.Sigmoid(buf.AsSpan(0, 10), buf.AsSpan(3, 10)));
+        Assert.Equal("y", e2.ParamName);
+    }
+}
