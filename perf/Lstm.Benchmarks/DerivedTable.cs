@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Text;
+using BenchmarkDotNet.Reports;
+
+namespace Lstm.Benchmarks;
+
+/// <summary>
+/// Turns one run's times into what they mean: GFLOP/s and the fraction of the FMA peak for GEMMs, GB/s and the
+/// fraction of the read bandwidth for M = 1, elements per ns and the ratio to TensorPrimitives for activations.
+/// Every ratio uses limits measured in the same run.
+/// </summary>
+public static class DerivedTable
+{
+    public static string Build(IEnumerable<Summary> summaries)
+    {
+        var reports = summaries.SelectMany(s => s.Reports).Where(r => r.ResultStatistics is not null).ToList();
+        double Mean(BenchmarkReport r) => r.ResultStatistics!.Mean; // ns
+        string Method(BenchmarkReport r) => r.BenchmarkCase.Descriptor.WorkloadMethod.Name;
+        object? Param(BenchmarkReport r, string name) => r.BenchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == name)?.Value;
+        var ci = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+
+        double peak512 = 0, peak256 = 0;
+        var bandwidth = new SortedDictionary<int, double>();
+        foreach (BenchmarkReport r in reports.Where(r => r.BenchmarkCase.Descriptor.Type == typeof(Limits)))
+        {
+            double flops512 = Limits.FmaIterations * 12 * 16 * 2.0, flops256 = Limits.FmaIterations * 12 * 8 * 2.0;
+            switch (Method(r))
+            {
+                case nameof(Limits.FmaPeakVector512): peak512 = Math.Max(peak512, flops512 / Mean(r)); break;
+                case nameof(Limits.FmaPeakVector256): peak256 = Math.Max(peak256, flops256 / Mean(r)); break;
+                case nameof(Limits.ReadVector512): bandwidth[(int)Param(r, "Bytes")!] = (int)Param(r, "Bytes")! / Mean(r); break;
+            }
+        }
+        if (peak512 > 0 || bandwidth.Count > 0)
+        {
+            sb.AppendLine("Machine limits (this run): " + string.Create(ci, $"FMA peak Vector512 {peak512:F1} GFLOP/s, Vector256 {peak256:F1} GFLOP/s; read bandwidth ")
+                + string.Join(", ", bandwidth.Select(b => string.Create(ci, $"{b.Key / 1024} KiB: {b.Value:F1} GB/s"))));
+            sb.AppendLine();
+        }
+
+        var gemm = reports.Where(r => r.BenchmarkCase.Descriptor.Type == typeof(GemmBenchmarks)).ToList();
+        if (gemm.Count > 0)
+        {
+            sb.AppendLine("| GEMM M×N×K | path | µs | GFLOP/s | of FMA peak | weights GB/s | of read bandwidth |");
+            sb.AppendLine("|---|---|---:|---:|---:|---:|---:|");
+            foreach (BenchmarkReport r in gemm)
+            {
+                int[] s = ((string)Param(r, "Shape")!).Split('x').Select(v => int.Parse(v, ci)).ToArray();
+                var path = (Lstm.Simd.SimdPath)Param(r, "Path")!;
+                double gflops = 2.0 * s[0] * s[1] * s[2] / Mean(r);
+                double peak = path == Lstm.Simd.SimdPath.Avx512 ? peak512 : peak256;
+                double bytes = 4.0 * s[1] * s[2];
+                double gbs = bytes / Mean(r);
+                double bw = bandwidth.FirstOrDefault(b => b.Key >= bytes, bandwidth.LastOrDefault()).Value;
+                sb.AppendLine(ci, $"| {s[0]}×{s[1]}×{s[2]} | {path} | {Mean(r) / 1000:F2} | {gflops:F1} | {Pct(gflops, peak)} | {gbs:F1} | {(s[0] == 1 ? Pct(gbs, bw) : "–")} |");
+            }
+            sb.AppendLine();
+        }
+
+        var act = reports.Where(r => r.BenchmarkCase.Descriptor.Type == typeof(ActivationBenchmarks)).ToList();
+        if (act.Count > 0)
+        {
+            sb.AppendLine("| activation | N | elements/ns | × TensorPrimitives |");
+            sb.AppendLine("|---|---:|---:|---:|");
+            foreach (BenchmarkReport r in act)
+            {
+                int n = (int)Param(r, "N")!;
+                string fn = Method(r).StartsWith("Tanh", StringComparison.Ordinal) ? "Tanh" : "Sigmoid";
+                BenchmarkReport? tp = act.FirstOrDefault(x => Method(x) == fn + "TensorPrimitives" && (int)Param(x, "N")! == n);
+                sb.AppendLine(ci, $"| {Method(r)} | {n} | {n / Mean(r):F2} | {(tp is null ? "–" : (Mean(tp) / Mean(r)).ToString("F2", ci))} |");
+            }
+        }
+        return sb.ToString();
+    }
+
+    private static string Pct(double value, double limit) =>
+        limit > 0 ? (100 * value / limit).ToString("F0", CultureInfo.InvariantCulture) + "%" : "–";
+}
