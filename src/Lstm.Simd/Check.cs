@@ -13,21 +13,25 @@ internal static class Check
         }
     }
 
-    public static void Length(ReadOnlySpan<float> span, long expected, string name, string shape)
+    // The shape text is built only when the check fails: these run on every streaming step, which must not allocate.
+    public static void Length(ReadOnlySpan<float> span, long expected, string name, long rows, long cols = -1)
     {
         if (span.Length != expected)
         {
-            throw new ArgumentException($"{name} has length {span.Length}; expected {expected} for shape {shape}.", name);
+            throw new ArgumentException($"{name} has length {span.Length}; expected {expected} for shape {Shape(rows, cols)}.", name);
         }
     }
 
-    public static void AtLeast(ReadOnlySpan<float> span, long expected, string name, string shape)
+    public static void AtLeast(ReadOnlySpan<float> span, long expected, string name, long rows, long cols, long stride)
     {
         if (span.Length < expected)
         {
-            throw new ArgumentException($"{name} has length {span.Length}; expected at least {expected} for shape {shape}.", name);
+            string strided = stride == cols ? "" : $" with row stride {stride}";
+            throw new ArgumentException($"{name} has length {span.Length}; expected at least {expected} for shape {Shape(rows, cols)}{strided}.", name);
         }
     }
+
+    private static string Shape(long rows, long cols) => cols < 0 ? $"[{rows}]" : $"[{rows}, {cols}]";
 
     public static void NonNegative(int value, string name)
     {

@@ -70,7 +70,7 @@ public static class Gemm
         Check.NonNegative(k, nameof(k));
         CheckMatrix(dc, m, n, lddc, nameof(dc));
         CheckMatrix(a, m, k, lda, nameof(a));
-        Check.Length(dw, (long)n * k, nameof(dw), $"[{n}, {k}]");
+        Check.Length(dw, (long)n * k, nameof(dw), n, k);
         if (m == 0 || n == 0 || k == 0)
         {
             return;
@@ -116,7 +116,7 @@ public static class Gemm
             throw new ArgumentOutOfRangeException(name, ld, $"The row stride of {name} is {ld}; expected at least {cols}, its column count.");
         }
         long needed = rows == 0 ? 0 : ((long)(rows - 1) * ld) + cols;
-        Check.AtLeast(span, needed, name, ld == cols ? $"[{rows}, {cols}]" : $"[{rows}, {cols}] with row stride {ld}");
+        Check.AtLeast(span, needed, name, rows, cols, ld);
     }
 
     private static void ClearMatrix(Span<float> span, int rows, int cols, int ld)

@@ -31,7 +31,7 @@ public static class LstmCell
         {
             throw new ArgumentOutOfRangeException(nameof(ldh), ldh, $"The row stride of h is {ldh}; expected at least H = {hidden}.");
         }
-        Check.AtLeast(h, batch == 0 ? 0 : ((long)(batch - 1) * ldh) + hidden, nameof(h), $"[{batch}, {hidden}] with row stride {ldh}");
+        Check.AtLeast(h, batch == 0 ? 0 : ((long)(batch - 1) * ldh) + hidden, nameof(h), batch, hidden, ldh);
         Check.Disjoint(cPrev, nameof(cPrev), c, nameof(c));
 
         var args = new LstmCellKernel.Forward
@@ -79,16 +79,15 @@ public static class LstmCell
     {
         SimdPath p = SimdPaths.Resolve(path);
         CheckShapes(gates, batch, hidden, cPrev, c, options, peepholes);
-        string state = $"[{batch}, {hidden}]";
         long n = (long)batch * hidden;
-        Check.Length(dh, n, nameof(dh), state);
-        Check.Length(dcNext, n, nameof(dcNext), state);
-        Check.Length(dcPrev, n, nameof(dcPrev), state);
-        Check.Length(dGates, 4 * n, nameof(dGates), $"[{batch}, {4L * hidden}]");
+        Check.Length(dh, n, nameof(dh), batch, hidden);
+        Check.Length(dcNext, n, nameof(dcNext), batch, hidden);
+        Check.Length(dcPrev, n, nameof(dcPrev), batch, hidden);
+        Check.Length(dGates, 4 * n, nameof(dGates), batch, 4L * hidden);
         Check.InPlaceOrDisjoint(dcNext, nameof(dcNext), dcPrev, nameof(dcPrev));
         if (options.Peepholes)
         {
-            Check.Length(dPeepholes, 3L * hidden, nameof(dPeepholes), $"[{3L * hidden}]");
+            Check.Length(dPeepholes, 3L * hidden, nameof(dPeepholes), 3L * hidden);
         }
 
         var args = new LstmCellKernel.Backward
@@ -125,12 +124,12 @@ public static class LstmCell
         Check.NonNegative(batch, nameof(batch));
         Check.NonNegative(hidden, nameof(hidden));
         long n = (long)batch * hidden;
-        Check.Length(gates, 4 * n, nameof(gates), $"[{batch}, {4L * hidden}]");
-        Check.Length(cPrev, n, nameof(cPrev), $"[{batch}, {hidden}]");
-        Check.Length(c, n, nameof(c), $"[{batch}, {hidden}]");
+        Check.Length(gates, 4 * n, nameof(gates), batch, 4L * hidden);
+        Check.Length(cPrev, n, nameof(cPrev), batch, hidden);
+        Check.Length(c, n, nameof(c), batch, hidden);
         if (options.Peepholes)
         {
-            Check.Length(peepholes, 3L * hidden, nameof(peepholes), $"[{3L * hidden}] (p_i, p_f, p_o)");
+            Check.Length(peepholes, 3L * hidden, nameof(peepholes), 3L * hidden);
         }
     }
 }

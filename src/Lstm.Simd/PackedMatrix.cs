@@ -47,10 +47,10 @@ public sealed class PackedMatrix
     {
         Check.NonNegative(rows, nameof(rows));
         Check.NonNegative(columns, nameof(columns));
-        Check.Length(weights, (long)rows * columns, nameof(weights), $"[{rows}, {columns}]");
+        Check.Length(weights, (long)rows * columns, nameof(weights), rows, columns);
         if (!bias.IsEmpty)
         {
-            Check.Length(bias, rows, nameof(bias), $"[{rows}]");
+            Check.Length(bias, rows, nameof(bias), rows);
         }
 
         // Forward: B[k, n] = W[n, k]; Q = K, P = N.
@@ -70,7 +70,7 @@ public sealed class PackedMatrix
     /// <summary>Unpacks W back to row-major <c>[Rows, Columns]</c>.</summary>
     public void CopyWeightsTo(Span<float> destination)
     {
-        Check.Length(destination, (long)Rows * Columns, nameof(destination), $"[{Rows}, {Columns}]");
+        Check.Length(destination, (long)Rows * Columns, nameof(destination), Rows, Columns);
         ReadOnlySpan<float> panels = forward.Span;
         for (int n = 0; n < Rows; n++)
         {

@@ -1,0 +1,30 @@
+using Lstm.Simd;
+
+namespace Lstm.Core;
+
+/// <summary>One layer in one direction, packed for the kernels: W_ih with b_ih + b_hh folded in, W_hh, peepholes.</summary>
+internal sealed class PackedLayer
+{
+    public PackedLayer(RecurrentOptions o, ParameterSet p, int layer, int direction)
+    {
+        int gh = o.Gates * o.HiddenSize;
+        float[] bias = new float[gh];
+        float[] bih = p.Get(layer, direction, ParameterRole.BiasIh), bhh = p.Get(layer, direction, ParameterRole.BiasHh);
+        for (int i = 0; i < gh; i++)
+        {
+            bias[i] = bih[i] + bhh[i];
+        }
+        InputWeights = PackedMatrix.Pack(p.Get(layer, direction, ParameterRole.WeightIh), gh, o.LayerInputSize(layer), bias);
+        RecurrentWeights = PackedMatrix.Pack(p.Get(layer, direction, ParameterRole.WeightHh), gh, o.HiddenSize);
+        Peepholes = o.Peepholes ? (float[])p.Get(layer, direction, ParameterRole.Peephole).Clone() : [];
+    }
+
+    /// <summary>[G·H, in] with bias b_ih + b_hh: the input projection of all steps in one GEMM.</summary>
+    public PackedMatrix InputWeights { get; }
+
+    /// <summary>[G·H, H]: one GEMM per step.</summary>
+    public PackedMatrix RecurrentWeights { get; }
+
+    /// <summary>[3H] or empty.</summary>
+    public float[] Peepholes { get; }
+}

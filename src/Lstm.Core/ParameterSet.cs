@@ -1,0 +1,42 @@
+namespace Lstm.Core;
+
+/// <summary>
+/// Named parameter (or gradient) tensors of one network, in <see cref="ParameterLayout"/> order, as flat row-major
+/// float arrays. Gradients are accumulated into one of these by <see cref="RecurrentNetwork.Backward"/>.
+/// </summary>
+public sealed class ParameterSet
+{
+    private readonly Dictionary<string, int> index;
+    private readonly float[][] values;
+
+    public ParameterSet(RecurrentOptions options)
+    {
+        Infos = ParameterLayout.For(options);
+        index = Infos.Select((p, i) => (p.Name, i)).ToDictionary(t => t.Name, t => t.i, StringComparer.Ordinal);
+        values = Infos.Select(p => new float[p.Length]).ToArray();
+    }
+
+    /// <summary>The names and shapes, in order.</summary>
+    public IReadOnlyList<ParameterInfo> Infos { get; }
+
+    /// <summary>The tensor named <paramref name="name"/> (the live array, not a copy).</summary>
+    public float[] this[string name] => values[IndexOf(name)];
+
+    internal float[] this[int i] => values[i];
+
+    internal float[] Get(int layer, int direction, ParameterRole role) =>
+        values[Infos.Select((p, i) => (p, i)).First(t => t.p.Layer == layer && t.p.Direction == direction && t.p.Role == role).i];
+
+    /// <summary>Sets every element to 0.</summary>
+    public void Clear()
+    {
+        foreach (float[] v in values) Array.Clear(v);
+    }
+
+    /// <summary>Whether <paramref name="name"/> is a parameter of this network.</summary>
+    public bool Contains(string name) => index.ContainsKey(name);
+
+    internal int IndexOf(string name) =>
+        index.TryGetValue(name, out int i) ? i : throw new ArgumentException(
+            $"Unknown parameter '{name}'; expected one of: {string.Join(", ", Infos.Select(p => p.Name))}.", nameof(name));
+}

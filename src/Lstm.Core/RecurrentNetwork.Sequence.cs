@@ -1,0 +1,133 @@
+namespace Lstm.Core;
+
+public sealed partial class RecurrentNetwork
+{
+    /// <summary>
+    /// Runs the whole sequence and keeps nothing. <paramref name="x"/> is [T, B, I] (or [B, T, I] when batch-first);
+    /// <paramref name="h0"/>, <paramref name="c0"/> are [D·L, B, H] or empty for zeros.
+    /// </summary>
+    public SequenceOutput Forward(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default) =>
+        Run(x, steps, batch, h0, c0, training: false).Result;
+
+    /// <summary>Runs the whole sequence and keeps what <see cref="Backward"/> needs.</summary>
+    public TrainingTrace ForwardTraining(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default) =>
+        Run(x, steps, batch, h0, c0, training: true);
+
+    private TrainingTrace Run(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, bool training)
+    {
+        RecurrentOptions o = Options;
+        ShapeCheck.NonNegative(steps, nameof(steps));
+        ShapeCheck.NonNegative(batch, nameof(batch));
+        int l = o.Layers, d = o.Directions, h = o.HiddenSize, gh = o.Gates * h, rows = steps * batch;
+        ShapeCheck.Exact(x, nameof(x), o.BatchFirst ? [batch, steps, o.InputSize] : [steps, batch, o.InputSize]);
+        ShapeCheck.ExactOrEmpty(h0, nameof(h0), d * l, batch, h);
+        ShapeCheck.ExactOrEmpty(c0, nameof(c0), d * l, batch, h);
+        if (o.Cell == CellKind.Rnn && !c0.IsEmpty)
+        {
+            throw new ArgumentException("An RNN has no cell state; c0 must be empty.", nameof(c0));
+        }
+        float[] h0All = h0.IsEmpty ? new float[d * l * batch * h] : h0.ToArray();
+        float[] c0All = o.Cell == CellKind.Rnn ? [] : c0.IsEmpty ? new float[d * l * batch * h] : c0.ToArray();
+        float[] hn = new float[d * l * batch * h], cn = o.Cell == CellKind.Rnn ? [] : new float[d * l * batch * h];
+
+        var inputs = new float[l][];
+        var outputs = new float[l][];
+        var gates = new float[l * d][];
+        var cells = new float[l * d][];
+        float[] input = Layout.ToTimeMajor(x, steps, batch, o.InputSize, o.BatchFirst);
+        float[]? gateScratch = training ? null : new float[rows * gh];
+        float[]? cScratch = training || o.Cell == CellKind.Rnn ? null : new float[2 * batch * h];
+        for (int layer = 0; layer < l; layer++)
+        {
+            float[] y = new float[rows * o.OutputSize];
+            inputs[layer] = input;
+            outputs[layer] = y;
+            for (int dir = 0; dir < d; dir++)
+            {
+                int slot = (layer * d) + dir, state = slot * batch * h;
+                float[] g = gateScratch ?? new float[rows * gh];
+                float[] c = cScratch ?? (o.Cell == CellKind.Lstm ? new float[rows * h] : []);
+                gates[slot] = g;
+                cells[slot] = c;
+                var buffers = new SequencePass.Buffers
+                {
+                    X = input,
+                    Y = y,
+                    Gates = g,
+                    C = c,
+                    H0 = h0All.AsSpan(state, batch * h),
+                    C0 = o.Cell == CellKind.Lstm ? c0All.AsSpan(state, batch * h) : default,
+                    KeepAllC = training,
+                };
+                SequencePass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(state, batch * h),
+                    o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, Path);
+            }
+            input = y;
+        }
+        var result = new SequenceOutput(Layout.FromTimeMajor(outputs[l - 1], steps, batch, o.OutputSize, o.BatchFirst), hn, cn);
+        return new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, h0All, c0All);
+    }
+
+    /// <summary>
+    /// Backpropagation through time. <paramref name="dy"/> is the gradient of the loss with respect to the output
+    /// (shape of <see cref="SequenceOutput.Output"/>); <paramref name="dhn"/>, <paramref name="dcn"/> with respect to
+    /// hn, cn ([D·L, B, H], or empty for zeros). Accumulates every parameter's gradient into
+    /// <paramref name="gradients"/> and returns dX, dh0 and dc0.
+    /// </summary>
+    public InputGradients Backward(TrainingTrace trace, ReadOnlySpan<float> dy, ReadOnlySpan<float> dhn, ReadOnlySpan<float> dcn, ParameterSet gradients)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        ArgumentNullException.ThrowIfNull(gradients);
+        RecurrentOptions o = Options;
+        int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize, rows = steps * batch;
+        if (trace.LayerOutputs.Length != l || gradients.Infos.Count != parameters.Infos.Count)
+        {
+            throw new ArgumentException("The trace or the gradients belong to a network of another shape.", nameof(trace));
+        }
+        ShapeCheck.Exact(dy, nameof(dy), o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
+        ShapeCheck.ExactOrEmpty(dhn, nameof(dhn), d * l, batch, h);
+        ShapeCheck.ExactOrEmpty(dcn, nameof(dcn), d * l, batch, h);
+        if (o.Cell == CellKind.Rnn && !dcn.IsEmpty)
+        {
+            throw new ArgumentException("An RNN has no cell state; dcn must be empty.", nameof(dcn));
+        }
+
+        float[] dh0 = new float[d * l * batch * h], dc0 = o.Cell == CellKind.Rnn ? [] : new float[d * l * batch * h];
+        float[] dAbove = Layout.ToTimeMajor(dy, steps, batch, o.OutputSize, o.BatchFirst);
+        for (int layer = l - 1; layer >= 0; layer--)
+        {
+            float[] dx = new float[rows * o.LayerInputSize(layer)];
+            for (int dir = 0; dir < d; dir++)
+            {
+                int slot = (layer * d) + dir, state = slot * batch * h;
+                var buffers = new SequencePass.Buffers
+                {
+                    X = trace.LayerInputs[layer],
+                    Y = trace.LayerOutputs[layer],
+                    Gates = trace.Gates[slot],
+                    C = trace.Cells[slot],
+                    H0 = trace.H0.AsSpan(state, batch * h),
+                    C0 = o.Cell == CellKind.Lstm ? trace.C0.AsSpan(state, batch * h) : default,
+                    KeepAllC = true,
+                };
+                var grads = new SequencePass.Gradients
+                {
+                    DY = dAbove,
+                    DX = dx,
+                    Dhn = dhn.IsEmpty ? default : dhn.Slice(state, batch * h),
+                    Dcn = dcn.IsEmpty ? default : dcn.Slice(state, batch * h),
+                    Dh0 = dh0.AsSpan(state, batch * h),
+                    Dc0 = o.Cell == CellKind.Lstm ? dc0.AsSpan(state, batch * h) : default,
+                    DWih = gradients.Get(layer, dir, ParameterRole.WeightIh),
+                    DWhh = gradients.Get(layer, dir, ParameterRole.WeightHh),
+                    DBih = gradients.Get(layer, dir, ParameterRole.BiasIh),
+                    DBhh = gradients.Get(layer, dir, ParameterRole.BiasHh),
+                    DPeep = o.Peepholes ? gradients.Get(layer, dir, ParameterRole.Peephole) : [],
+                };
+                SequencePass.Backward(o, Packed(layer, dir), dir, steps, batch, buffers, grads, Path);
+            }
+            dAbove = dx;
+        }
+        return new InputGradients(Layout.FromTimeMajor(dAbove, steps, batch, o.InputSize, o.BatchFirst), dh0, dc0);
+    }
+}

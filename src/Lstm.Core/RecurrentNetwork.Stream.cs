@@ -1,0 +1,109 @@
+using Lstm.Simd;
+
+namespace Lstm.Core;
+
+/// <summary>
+/// The state of one stream (h and c of every layer, for a batch of B rows) plus its scratch, so that
+/// <see cref="RecurrentNetwork.Step"/> allocates nothing. One per thread; the network itself may be shared.
+/// </summary>
+public sealed class StreamState
+{
+    internal StreamState(RecurrentOptions o, int batch)
+    {
+        Batch = batch;
+        int h = o.HiddenSize;
+        H = Enumerable.Range(0, o.Layers).Select(_ => new float[batch * h]).ToArray();
+        C = Enumerable.Range(0, o.Layers).Select(_ => new float[o.Cell == CellKind.Lstm ? 2 * batch * h : 0]).ToArray();
+        Current = new int[o.Layers];
+        Gates = new float[batch * o.Gates * h];
+    }
+
+    /// <summary>B: the rows each step consumes.</summary>
+    public int Batch { get; }
+
+    internal float[][] H { get; }      // [L][B, H]
+
+    internal float[][] C { get; }      // [L][2, B, H]: c_{t-1} and c_t, alternating
+
+    internal int[] Current { get; }    // which half of C holds c_{t-1}
+
+    internal float[] Gates { get; }    // [B, G·H] scratch
+
+    /// <summary>Sets h and c of every layer to 0.</summary>
+    public void Reset()
+    {
+        foreach (float[] v in H) Array.Clear(v);
+        foreach (float[] v in C) Array.Clear(v);
+    }
+
+    /// <summary>h of layer <paramref name="layer"/>, [B, H].</summary>
+    public ReadOnlySpan<float> Hidden(int layer) => H[layer];
+
+    /// <summary>c of layer <paramref name="layer"/>, [B, H] (empty for an RNN).</summary>
+    public ReadOnlySpan<float> Cell(int layer) =>
+        C[layer].Length == 0 ? default : C[layer].AsSpan(Current[layer] * H[layer].Length, H[layer].Length);
+}
+
+public sealed partial class RecurrentNetwork
+{
+    /// <summary>A zeroed stream state for <paramref name="batch"/> rows. Streaming runs forward in time only: D must be 1.</summary>
+    public StreamState CreateStream(int batch = 1)
+    {
+        if (Options.Bidirectional)
+        {
+            throw new InvalidOperationException("A bidirectional network needs the whole sequence; it cannot be stepped as a stream.");
+        }
+        if (batch <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must be ≥ 1.");
+        }
+        return new StreamState(Options, batch);
+    }
+
+    /// <summary>
+    /// One step of every layer for the stream's B rows: <paramref name="x"/> [B, I] in, <paramref name="y"/> [B, H]
+    /// out (the top layer's h). Allocates nothing. Gives bitwise the same values as <see cref="Forward"/> on the
+    /// same inputs.
+    /// </summary>
+    public void Step(StreamState state, ReadOnlySpan<float> x, Span<float> y)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        RecurrentOptions o = Options;
+        int b = state.Batch, h = o.HiddenSize, gh = o.Gates * h;
+        if (state.H.Length != o.Layers || state.Gates.Length != b * gh)
+        {
+            throw new ArgumentException("The stream state belongs to a network of another shape.", nameof(state));
+        }
+        if (x.Length != b * o.InputSize)
+        {
+            ShapeCheck.Exact(x, nameof(x), b, o.InputSize);
+        }
+        if (y.Length != b * h)
+        {
+            ShapeCheck.Exact(y, nameof(y), b, h);
+        }
+
+        Span<float> gates = state.Gates;
+        ReadOnlySpan<float> input = x;
+        for (int layer = 0; layer < o.Layers; layer++)
+        {
+            PackedLayer w = Packed(layer, 0);
+            float[] hState = state.H[layer];
+            Gemm.Multiply(input, b, w.InputWeights, gates, Path);            // G = x·W_ihᵀ + b
+            Gemm.MultiplyAdd(hState, b, w.RecurrentWeights, gates, Path);    // G += h·W_hhᵀ
+            if (o.Cell == CellKind.Lstm)
+            {
+                int cur = state.Current[layer];
+                Span<float> cells = state.C[layer];
+                LstmCell.Forward(gates, b, h, cells.Slice(cur * b * h, b * h), cells.Slice((1 - cur) * b * h, b * h), hState, h, o.CellOptions, w.Peepholes, Path);
+                state.Current[layer] = 1 - cur;
+            }
+            else
+            {
+                RnnCell.Forward(gates, hState, Path);
+            }
+            input = hState;
+        }
+        input.CopyTo(y);
+    }
+}

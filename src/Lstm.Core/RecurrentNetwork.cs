@@ -1,0 +1,114 @@
+using Lstm.Simd;
+
+namespace Lstm.Core;
+
+/// <summary>
+/// A stack of LSTM (or Elman RNN) layers with PyTorch <c>nn.LSTM</c> / <c>nn.RNN</c> semantics. Parameters are kept
+/// by name (<see cref="ParameterInfos"/>) and packed for the kernels whenever they are set, never per call. Forward,
+/// streaming steps and backward only read the packed weights, so one network may serve many threads at once as long
+/// as no thread sets parameters meanwhile.
+/// </summary>
+public sealed partial class RecurrentNetwork
+{
+    private readonly ParameterSet parameters;
+    private readonly PackedLayer[] packed; // [layer·D + dir]
+
+    private RecurrentNetwork(RecurrentOptions options, ParameterSet parameters, SimdPath? path)
+    {
+        Options = options;
+        this.parameters = parameters;
+        Path = SimdPathsResolve(path);
+        packed = new PackedLayer[options.Layers * options.Directions];
+        for (int i = 0; i < packed.Length; i++)
+        {
+            packed[i] = new PackedLayer(options, parameters, i / options.Directions, i % options.Directions);
+        }
+    }
+
+    public RecurrentOptions Options { get; }
+
+    /// <summary>The kernel path this network runs on.</summary>
+    public SimdPath Path { get; }
+
+    /// <summary>The parameter names and shapes, in PyTorch's <c>state_dict</c> order.</summary>
+    public IReadOnlyList<ParameterInfo> ParameterInfos => parameters.Infos;
+
+    /// <summary>A network with every parameter drawn from U(-1/√H, 1/√H), as PyTorch initialises, from <paramref name="seed"/>.</summary>
+    public static RecurrentNetwork Create(RecurrentOptions options, int seed, SimdPath? path = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var p = new ParameterSet(options);
+        var rng = new Random(seed);
+        float bound = 1f / MathF.Sqrt(options.HiddenSize);
+        foreach (ParameterInfo info in p.Infos)
+        {
+            float[] v = p[info.Name];
+            for (int i = 0; i < v.Length; i++)
+            {
+                v[i] = (float)(((rng.NextDouble() * 2) - 1) * bound);
+            }
+        }
+        return new RecurrentNetwork(options, p, path);
+    }
+
+    /// <summary>A network whose parameters all come from <paramref name="values"/> (every name, nothing extra).</summary>
+    public static RecurrentNetwork FromParameters(RecurrentOptions options, IReadOnlyDictionary<string, float[]> values, SimdPath? path = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(values);
+        var p = new ParameterSet(options);
+        var missing = p.Infos.Where(i => !values.ContainsKey(i.Name)).Select(i => i.Name).ToList();
+        var extra = values.Keys.Where(k => !p.Contains(k)).ToList();
+        if (missing.Count > 0 || extra.Count > 0)
+        {
+            throw new ArgumentException($"Parameters do not match the network: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", extra)}].", nameof(values));
+        }
+        foreach (ParameterInfo info in p.Infos)
+        {
+            ShapeCheck.Exact(values[info.Name], info.Name, info.Shape);
+            values[info.Name].CopyTo(p[info.Name], 0);
+        }
+        return new RecurrentNetwork(options, p, path);
+    }
+
+    /// <summary>A copy of the parameter named <paramref name="name"/>.</summary>
+    public float[] GetParameter(string name) => (float[])parameters[name].Clone();
+
+    /// <summary>Sets one parameter and repacks its layer and direction. Not safe while another thread runs the network.</summary>
+    public void SetParameter(string name, ReadOnlySpan<float> values)
+    {
+        ParameterInfo info = parameters.Infos[parameters.IndexOf(name)];
+        ShapeCheck.Exact(values, nameof(values), info.Shape);
+        values.CopyTo(parameters[name]);
+        packed[(info.Layer * Options.Directions) + info.Direction] = new PackedLayer(Options, parameters, info.Layer, info.Direction);
+    }
+
+    /// <summary>A zeroed set of gradient tensors for this network, for <see cref="Backward"/> to accumulate into.</summary>
+    public ParameterSet CreateGradients() => new(Options);
+
+    /// <summary>Applies <c>p -= learningRate · g</c> to every parameter and repacks: the simplest optimizer step.</summary>
+    public void ApplyGradients(ParameterSet gradients, float learningRate)
+    {
+        ArgumentNullException.ThrowIfNull(gradients);
+        foreach (ParameterInfo info in parameters.Infos)
+        {
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gradients[info.Name], -learningRate, parameters[info.Name], parameters[info.Name]);
+        }
+        for (int i = 0; i < packed.Length; i++)
+        {
+            packed[i] = new PackedLayer(Options, parameters, i / Options.Directions, i % Options.Directions);
+        }
+    }
+
+    internal PackedLayer Packed(int layer, int dir) => packed[(layer * Options.Directions) + dir];
+
+    private static SimdPath SimdPathsResolve(SimdPath? path)
+    {
+        SimdPath p = path ?? SimdPaths.Default;
+        if (!SimdPaths.IsSupported(p))
+        {
+            throw new PlatformNotSupportedException($"SIMD path {SimdPaths.Name(p)} is not supported on this CPU.");
+        }
+        return p;
+    }
+}

@@ -1,0 +1,62 @@
+namespace Lstm.Core;
+
+/// <summary>The outputs of a forward pass: y [T, B, D·H] (or [B, T, D·H] batch-first), hn and cn [D·L, B, H].</summary>
+public sealed class SequenceOutput(float[] output, float[] hn, float[] cn)
+{
+    public float[] Output { get; } = output;
+
+    public float[] Hn { get; } = hn;
+
+    /// <summary>Empty for an RNN.</summary>
+    public float[] Cn { get; } = cn;
+}
+
+/// <summary>
+/// A training forward pass: its outputs plus exactly what <see cref="RecurrentNetwork.Backward"/> needs: each
+/// layer's input and output, the gate activations and c_t of every step, and h0, c0.
+/// </summary>
+public sealed class TrainingTrace
+{
+    internal TrainingTrace(int steps, int batch, SequenceOutput result, float[][] layerInputs, float[][] layerOutputs, float[][] gates, float[][] cells, float[] h0, float[] c0)
+    {
+        Steps = steps;
+        Batch = batch;
+        Result = result;
+        LayerInputs = layerInputs;
+        LayerOutputs = layerOutputs;
+        Gates = gates;
+        Cells = cells;
+        H0 = h0;
+        C0 = c0;
+    }
+
+    public int Steps { get; }
+
+    public int Batch { get; }
+
+    /// <summary>y, hn, cn, as from <see cref="RecurrentNetwork.Forward"/>.</summary>
+    public SequenceOutput Result { get; }
+
+    internal float[][] LayerInputs { get; }   // [L][T·B, in], time-major
+
+    internal float[][] LayerOutputs { get; }  // [L][T·B, D·H], time-major
+
+    internal float[][] Gates { get; }         // [L·D][T·B, G·H] activations
+
+    internal float[][] Cells { get; }         // [L·D][T·B, H] (LSTM)
+
+    internal float[] H0 { get; }              // [D·L, B, H]
+
+    internal float[] C0 { get; }              // [D·L, B, H]
+}
+
+/// <summary>The input gradients of a backward pass: dX in the layout of x, dh0 and dc0 [D·L, B, H].</summary>
+public sealed class InputGradients(float[] dx, float[] dh0, float[] dc0)
+{
+    public float[] DX { get; } = dx;
+
+    public float[] DH0 { get; } = dh0;
+
+    /// <summary>Empty for an RNN.</summary>
+    public float[] DC0 { get; } = dc0;
+}

@@ -1,0 +1,72 @@
+using Lstm.Core.NumPy;
+
+namespace Lstm.Core.Tests;
+
+public class NpyTests
+{
+    [Fact]
+    public void Float32AndFloat64_RoundTrip()
+    {
+        var ms = new MemoryStream();
+        float[] f = [1.5f, -0f, float.NaN, 3e-40f, 7f, 8f];
+        Npy.Write(ms, f, 2, 3);
+        ms.Position = 0;
+        NpyArray a = Npy.Read(ms);
+        Assert.Equal("<f4", a.DType);
+        Assert.Equal([2, 3], a.Shape);
+        Helpers.AssertBitwise(f, a.ToSingle(), "float32");
+
+        ms = new MemoryStream();
+        Npy.Write(ms, new double[] { 1e-300, 2 }, 2);
+        ms.Position = 0;
+        Assert.Equal([1e-300, 2], Npy.Read(ms).Data);
+    }
+
+    [Theory]
+    [InlineData("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", "Fortran")]
+    [InlineData("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", "Big-endian")]
+    [InlineData("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", "Object")]
+    [InlineData("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", "dtype")]
+    [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (100000,), }", "truncated")]
+    public void Unsupported_OrTruncated_GiveInvalidDataException(string header, string messagePart)
+    {
+        var ms = new MemoryStream();
+        ms.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
+        ms.Write(BitConverter.GetBytes((ushort)header.Length));
+        ms.Write(System.Text.Encoding.ASCII.GetBytes(header));
+        ms.Write(new byte[8]);
+        ms.Position = 0;
+        var e = Assert.Throws<InvalidDataException>(() => Npy.Read(ms));
+        Assert.Contains(messagePart, e.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void EveryTruncation_OfASmallFile_GivesInvalidDataException()
+    {
+        var ms = new MemoryStream();
+        Npy.Write(ms, new float[] { 1, 2, 3 }, 3);
+        byte[] all = ms.ToArray();
+        for (int n = 0; n < all.Length; n++)
+        {
+            Assert.Throws<InvalidDataException>(() => Npy.Read(new MemoryStream(all, 0, n)));
+        }
+    }
+
+    [Fact]
+    public void Npz_RoundTrips_AndRejectsGarbage()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"lstm-npz-{Guid.NewGuid():N}.npz");
+        try
+        {
+            Npz.Write(path, [("a", new float[] { 1, 2 }, new[] { 2 }), ("b", new float[] { 3 }, new[] { 1, 1 })]);
+            var r = Npz.Read(path);
+            Assert.Equal([1f, 2f], r["a"].ToSingle());
+            Assert.Equal([1, 1], r["b"].Shape);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        Assert.Throws<InvalidDataException>(() => Npz.Read(new MemoryStream([1, 2, 3, 4, 5])));
+    }
+}
