@@ -71,6 +71,34 @@ public static class DerivedTable
                 sb.AppendLine(ci, $"| {Method(r)} | {n} | {n / Mean(r):F2} | {(tp is null ? "–" : (Mean(tp) / Mean(r)).ToString("F2", ci))} |");
             }
         }
+
+        var step = reports.Where(r => r.BenchmarkCase.Descriptor.Type == typeof(StepBenchmarks)).ToList();
+        if (step.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("| streaming step, B = 1, I = H | path | µs per step | weights GB/s | allocated B/op |");
+            sb.AppendLine("|---|---|---:|---:|---:|");
+            foreach (BenchmarkReport r in step)
+            {
+                int h = (int)Param(r, "H")!;
+                double bytes = 4.0 * 4 * h * (2 * h);
+                sb.AppendLine(ci, $"| H = {h} | {Param(r, "Path")} | {Mean(r) / 1000:F2} | {bytes / Mean(r):F1} | {r.GcStats.GetBytesAllocatedPerOperation(r.BenchmarkCase) ?? 0} |");
+            }
+        }
+
+        var seq = reports.Where(r => r.BenchmarkCase.Descriptor.Type == typeof(SequenceBenchmarks)).ToList();
+        if (seq.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("| sequence, T = 100, I = H | B | µs per step | GFLOP/s |");
+            sb.AppendLine("|---|---:|---:|---:|");
+            foreach (BenchmarkReport r in seq)
+            {
+                int b = (int)Param(r, "B")!, h = (int)Param(r, "H")!;
+                double flops = 2.0 * SequenceBenchmarks.T * b * 4 * h * (2 * h) * (Method(r) == nameof(SequenceBenchmarks.TrainingStep) ? 3 : 1);
+                sb.AppendLine(ci, $"| {Method(r)}, H = {h} | {b} | {Mean(r) / 1000 / SequenceBenchmarks.T:F2} | {flops / Mean(r):F1} |");
+            }
+        }
         return sb.ToString();
     }
 

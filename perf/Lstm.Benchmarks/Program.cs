@@ -13,7 +13,7 @@ if (args.Contains("--verify-activations"))
 
 // Short but stable: one launch, enough iterations that the ratios in one run repeat from run to run.
 IConfig config = DefaultConfig.Instance
-    .AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(4).WithIterationCount(12).AsDefault())
+    .AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(4).WithIterationCount(12).WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(150)).AsDefault())
     .AddExporter(JsonExporter.Full)
     .AddFilter(new SimpleFilter(b => PathSupported(b.Descriptor.WorkloadMethod.Name) && PathSupported(b.Parameters.PrintInfo)))
     .WithOptions(ConfigOptions.JoinSummary | ConfigOptions.DisableLogFile);

@@ -9,11 +9,27 @@ public sealed partial class RecurrentNetwork
     public SequenceOutput Forward(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default) =>
         Run(x, steps, batch, h0, c0, training: false).Result;
 
-    /// <summary>Runs the whole sequence and keeps what <see cref="Backward"/> needs.</summary>
-    public TrainingTrace ForwardTraining(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default) =>
-        Run(x, steps, batch, h0, c0, training: true);
+    /// <summary>
+    /// Runs the whole sequence and keeps what <see cref="Backward"/> needs. With <paramref name="dropout"/> &gt; 0, each
+    /// layer's output except the last is multiplied by a mask of 0 and 1/(1 - p) drawn from <paramref name="random"/>
+    /// before the next layer reads it (inverted dropout; training only).
+    /// </summary>
+    public TrainingTrace ForwardTraining(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default,
+        float dropout = 0, Training.SeededRandom? random = null)
+    {
+        if (dropout is < 0 or >= 1 || float.IsNaN(dropout))
+        {
+            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1).");
+        }
+        if (dropout > 0 && random is null)
+        {
+            throw new ArgumentNullException(nameof(random), "Dropout needs a seeded random source.");
+        }
+        return Run(x, steps, batch, h0, c0, training: true, dropout, random);
+    }
 
-    private TrainingTrace Run(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, bool training)
+    private TrainingTrace Run(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, bool training,
+        float dropout = 0, Training.SeededRandom? random = null)
     {
         RecurrentOptions o = Options;
         ShapeCheck.NonNegative(steps, nameof(steps));
@@ -34,6 +50,7 @@ public sealed partial class RecurrentNetwork
         var outputs = new float[l][];
         var gates = new float[l * d][];
         var cells = new float[l * d][];
+        var masks = new float[l][];
         float[] input = Layout.ToTimeMajor(x, steps, batch, o.InputSize, o.BatchFirst);
         float[]? gateScratch = training ? null : new float[rows * gh];
         float[]? cScratch = training || o.Cell == CellKind.Rnn ? null : new float[2 * batch * h];
@@ -63,9 +80,20 @@ public sealed partial class RecurrentNetwork
                     o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, Path);
             }
             input = y;
+            if (dropout > 0 && layer < l - 1)
+            {
+                float keep = 1 / (1 - dropout);
+                masks[layer] = new float[y.Length];
+                input = new float[y.Length];
+                for (int i = 0; i < y.Length; i++)
+                {
+                    masks[layer][i] = random!.NextDouble() < dropout ? 0f : keep;
+                    input[i] = y[i] * masks[layer][i];
+                }
+            }
         }
         var result = new SequenceOutput(Layout.FromTimeMajor(outputs[l - 1], steps, batch, o.OutputSize, o.BatchFirst), hn, cn);
-        return new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, h0All, c0All);
+        return new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, h0All, c0All) { DropoutMasks = masks };
     }
 
     /// <summary>
@@ -96,6 +124,10 @@ public sealed partial class RecurrentNetwork
         float[] dAbove = Layout.ToTimeMajor(dy, steps, batch, o.OutputSize, o.BatchFirst);
         for (int layer = l - 1; layer >= 0; layer--)
         {
+            if (layer < l - 1 && trace.DropoutMasks[layer] is { } mask)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(dAbove, mask, dAbove); // through the dropout mask
+            }
             float[] dx = new float[rows * o.LayerInputSize(layer)];
             for (int dir = 0; dir < d; dir++)
             {

@@ -86,14 +86,14 @@ public sealed partial class RecurrentNetwork
     /// <summary>A zeroed set of gradient tensors for this network, for <see cref="Backward"/> to accumulate into.</summary>
     public ParameterSet CreateGradients() => new(Options);
 
-    /// <summary>Applies <c>p -= learningRate · g</c> to every parameter and repacks: the simplest optimizer step.</summary>
-    public void ApplyGradients(ParameterSet gradients, float learningRate)
+    /// <summary>
+    /// Lets <paramref name="update"/> change the live parameter tensors (an optimizer step, a load), then repacks every
+    /// layer once. Not safe while another thread runs the network.
+    /// </summary>
+    public void UpdateParameters(Action<ParameterSet> update)
     {
-        ArgumentNullException.ThrowIfNull(gradients);
-        foreach (ParameterInfo info in parameters.Infos)
-        {
-            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gradients[info.Name], -learningRate, parameters[info.Name], parameters[info.Name]);
-        }
+        ArgumentNullException.ThrowIfNull(update);
+        update(parameters);
         for (int i = 0; i < packed.Length; i++)
         {
             packed[i] = new PackedLayer(Options, parameters, i / Options.Directions, i % Options.Directions);

@@ -48,6 +48,8 @@ public sealed class TrainingTrace
     internal float[] H0 { get; }              // [D·L, B, H]
 
     internal float[] C0 { get; }              // [D·L, B, H]
+
+    internal float[]?[] DropoutMasks { get; init; } = []; // [L][T·B, D·H] or null per layer
 }
 
 /// <summary>The input gradients of a backward pass: dX in the layout of x, dh0 and dc0 [D·L, B, H].</summary>

@@ -1,0 +1,67 @@
+using BenchmarkDotNet.Attributes;
+using Lstm.Core;
+using Lstm.Simd;
+
+namespace Lstm.Benchmarks;
+
+/// <summary>One streaming step at batch 1, I = H, one layer: the latency users embed. Allocation is measured too.</summary>
+[BenchmarkCategory("Step")]
+[MemoryDiagnoser]
+public class StepBenchmarks
+{
+    private RecurrentNetwork net = null!;
+    private StreamState state = null!;
+    private float[] x = [], y = [];
+
+    [Params(128, 256, 512)]
+    public int H { get; set; }
+
+    [ParamsSource(typeof(Paths), nameof(Paths.Available))]
+    public SimdPath Path { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        net = RecurrentNetwork.Create(new RecurrentOptions(H, H), seed: 1, Path);
+        state = net.CreateStream();
+        x = Enumerable.Range(0, H).Select(i => MathF.Sin(i)).ToArray();
+        y = new float[H];
+    }
+
+    [Benchmark]
+    public void Step() => net.Step(state, x, y);
+}
+
+/// <summary>A whole sequence forward, T = 100, I = H, one layer: per-step cost at batch 1 and throughput at batch 64.</summary>
+[BenchmarkCategory("Sequence")]
+[MemoryDiagnoser]
+public class SequenceBenchmarks
+{
+    private RecurrentNetwork net = null!;
+    private float[] x = [];
+
+    public const int T = 100;
+
+    [Params(1, 64)]
+    public int B { get; set; }
+
+    [Params(256)]
+    public int H { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        net = RecurrentNetwork.Create(new RecurrentOptions(H, H), seed: 1);
+        x = Enumerable.Range(0, T * B * H).Select(i => MathF.Sin(i)).ToArray();
+    }
+
+    [Benchmark]
+    public float[] Forward() => net.Forward(x, T, B).Output;
+
+    [Benchmark]
+    public InputGradients TrainingStep()
+    {
+        TrainingTrace tr = net.ForwardTraining(x, T, B);
+        return net.Backward(tr, tr.Result.Output, default, default, net.CreateGradients());
+    }
+}

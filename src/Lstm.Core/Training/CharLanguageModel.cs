@@ -1,0 +1,165 @@
+using System.Globalization;
+
+namespace Lstm.Core.Training;
+
+/// <summary>The settings of a character-level language model and of its training.</summary>
+public sealed record CharModelOptions
+{
+    public int Hidden { get; init; } = 128;
+    public int Layers { get; init; } = 2;
+    public float Dropout { get; init; }
+    /// <summary>Truncated BPTT: the state is carried across chunks of this many steps; the gradient is cut between them.</summary>
+    public int SequenceLength { get; init; } = 50;
+    public int Batch { get; init; } = 32;
+    public double LearningRate { get; init; } = 3e-3;
+    /// <summary>sgd, momentum, adam or adadelta.</summary>
+    public string Optimizer { get; init; } = "adam";
+    public double ClipNorm { get; init; } = 5;
+    public int DecayEvery { get; init; }
+    public double DecayFactor { get; init; } = 1;
+    public int Seed { get; init; } = 1;
+
+    internal IEnumerable<(string Key, string Value)> ToMetadata()
+    {
+        var ci = CultureInfo.InvariantCulture;
+        yield return ("hidden", Hidden.ToString(ci));
+        yield return ("layers", Layers.ToString(ci));
+        yield return ("dropout", Dropout.ToString("R", ci));
+        yield return ("sequenceLength", SequenceLength.ToString(ci));
+        yield return ("batch", Batch.ToString(ci));
+        yield return ("learningRate", LearningRate.ToString("R", ci));
+        yield return ("optimizer", Optimizer);
+        yield return ("clipNorm", ClipNorm.ToString("R", ci));
+        yield return ("decayEvery", DecayEvery.ToString(ci));
+        yield return ("decayFactor", DecayFactor.ToString("R", ci));
+        yield return ("seed", Seed.ToString(ci));
+    }
+
+    internal static CharModelOptions FromMetadata(Checkpoint c)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        try
+        {
+            return new CharModelOptions
+            {
+                Hidden = int.Parse(c.Get("hidden"), ci),
+                Layers = int.Parse(c.Get("layers"), ci),
+                Dropout = float.Parse(c.Get("dropout"), ci),
+                SequenceLength = int.Parse(c.Get("sequenceLength"), ci),
+                Batch = int.Parse(c.Get("batch"), ci),
+                LearningRate = double.Parse(c.Get("learningRate"), ci),
+                Optimizer = c.Get("optimizer"),
+                ClipNorm = double.Parse(c.Get("clipNorm"), ci),
+                DecayEvery = int.Parse(c.Get("decayEvery"), ci),
+                DecayFactor = double.Parse(c.Get("decayFactor"), ci),
+                Seed = int.Parse(c.Get("seed"), ci),
+            };
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException("The checkpoint's model options are malformed: " + e.Message, e);
+        }
+    }
+
+    internal Optimizer CreateOptimizer() => Optimizer switch
+    {
+        "sgd" => new Sgd(),
+        "momentum" => new Sgd(0.9),
+        "adam" => new Adam(),
+        "adadelta" => new Adadelta(),
+        _ => throw new ArgumentException($"Unknown optimizer '{Optimizer}'; expected sgd, momentum, adam or adadelta.", nameof(Optimizer)),
+    };
+}
+
+/// <summary>A character-level language model: one-hot characters into an LSTM stack, a dense layer, softmax.</summary>
+public sealed class CharLanguageModel
+{
+    private readonly Dictionary<char, int> index;
+
+    public CharLanguageModel(string vocabulary, CharModelOptions options, RecurrentNetwork network, Dense head)
+    {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        Vocabulary = vocabulary;
+        Options = options;
+        Network = network;
+        Head = head;
+        index = vocabulary.Select((c, i) => (c, i)).ToDictionary(t => t.c, t => t.i);
+    }
+
+    /// <summary>The distinct UTF-16 characters of the training text, sorted; a character's index is its class.</summary>
+    public string Vocabulary { get; }
+
+    public CharModelOptions Options { get; }
+
+    public RecurrentNetwork Network { get; }
+
+    public Dense Head { get; }
+
+    public static CharLanguageModel Create(string text, CharModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(options);
+        if (text.Length < 2)
+        {
+            throw new ArgumentException("The training text needs at least 2 characters.", nameof(text));
+        }
+        string vocab = new(text.Distinct().Order().ToArray());
+        var net = RecurrentNetwork.Create(new RecurrentOptions(vocab.Length, options.Hidden, options.Layers), options.Seed);
+        var head = new Dense(options.Hidden, vocab.Length, new SeededRandom(options.Seed + 1));
+        return new CharLanguageModel(vocab, options, net, head);
+    }
+
+    /// <summary>The class of <paramref name="c"/>, or -1 if it is not in the vocabulary.</summary>
+    public int IndexOf(char c) => index.TryGetValue(c, out int i) ? i : -1;
+
+    /// <summary>Primes the model with <paramref name="prime"/> (unknown characters skipped), then samples <paramref name="length"/> characters.</summary>
+    public string Sample(string prime, int length, double temperature, SeededRandom random)
+    {
+        ArgumentNullException.ThrowIfNull(prime);
+        ArgumentNullException.ThrowIfNull(random);
+        if (temperature <= 0 || !double.IsFinite(temperature))
+        {
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "temperature must be > 0.");
+        }
+        int v = Vocabulary.Length;
+        StreamState state = Network.CreateStream();
+        float[] x = new float[v], h = new float[Options.Hidden], logits = new float[v];
+        double[] p = new double[v];
+        int current = -1;
+        foreach (char c in prime)
+        {
+            int i = IndexOf(c);
+            if (i < 0) continue;
+            current = i;
+            Feed(i);
+        }
+        if (current < 0)
+        {
+            current = random.Next(v);
+            Feed(current);
+        }
+        var sb = new System.Text.StringBuilder(prime);
+        for (int n = 0; n < length; n++)
+        {
+            Head.Forward(h, 1, logits);
+            Losses.Softmax(logits, temperature, p);
+            double u = random.NextDouble(), acc = 0;
+            current = v - 1;
+            for (int c = 0; c < v; c++)
+            {
+                acc += p[c];
+                if (u < acc) { current = c; break; }
+            }
+            sb.Append(Vocabulary[current]);
+            Feed(current);
+        }
+        return sb.ToString();
+
+        void Feed(int i)
+        {
+            Array.Clear(x);
+            x[i] = 1;
+            Network.Step(state, x, h);
+        }
+    }
+}

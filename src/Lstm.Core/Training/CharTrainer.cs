@@ -1,0 +1,196 @@
+using System.Globalization;
+
+namespace Lstm.Core.Training;
+
+/// <summary>Training stopped because the loss or a gradient was not finite.</summary>
+public sealed class TrainingDivergedException(string message) : InvalidOperationException(message);
+
+/// <summary>
+/// Trains a <see cref="CharLanguageModel"/> by truncated BPTT: B lanes read the text at evenly spaced offsets; each
+/// step feeds every lane the next <see cref="CharModelOptions.SequenceLength"/> characters, carries h and c forward,
+/// and cuts the gradient there. Everything that decides the future (parameters, optimizer state, RNG, positions,
+/// carried state) is in the checkpoint, so a resumed run continues bit for bit like an uninterrupted one.
+/// </summary>
+public sealed class CharTrainer
+{
+    private readonly string text;
+    private readonly int[] codes;
+    private readonly Optimizer optimizer;
+    private readonly SeededRandom random;
+    private readonly long[] positions;
+    private float[] carriedH, carriedC;
+
+    public CharTrainer(CharLanguageModel model, string text)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(text);
+        Model = model;
+        this.text = text;
+        codes = text.Select(c => model.IndexOf(c) is int i and >= 0 ? i : throw new ArgumentException($"Character U+{(int)c:X4} is not in the model's vocabulary.", nameof(text))).ToArray();
+        CharModelOptions o = model.Options;
+        if (codes.Length < o.SequenceLength + 1)
+        {
+            throw new ArgumentException($"The text has {codes.Length} characters; training needs at least SequenceLength + 1 = {o.SequenceLength + 1}.", nameof(text));
+        }
+        optimizer = o.CreateOptimizer();
+        random = new SeededRandom(o.Seed + 2);
+        positions = Enumerable.Range(0, o.Batch).Select(b => (long)b * (codes.Length - 1) / o.Batch).ToArray();
+        int state = o.Layers * o.Batch * o.Hidden;
+        carriedH = new float[state];
+        carriedC = new float[state];
+    }
+
+    public CharLanguageModel Model { get; }
+
+    /// <summary>Optimizer steps taken.</summary>
+    public long Step { get; private set; }
+
+    /// <summary>
+    /// One truncated-BPTT step over all lanes. Returns the mean cross-entropy (nats per character). Throws
+    /// <see cref="TrainingDivergedException"/> before touching the parameters if the loss or the gradient is not finite.
+    /// </summary>
+    public double TrainStep()
+    {
+        CharModelOptions o = Model.Options;
+        int t = o.SequenceLength, b = o.Batch, v = Model.Vocabulary.Length, h = o.Hidden;
+        float[] x = new float[t * b * v];
+        int[] targets = new int[t * b];
+        for (int lane = 0; lane < b; lane++)
+        {
+            for (int s = 0; s < t; s++)
+            {
+                long p = (positions[lane] + s) % (codes.Length - 1);
+                x[(((s * b) + lane) * v) + codes[p]] = 1;   // x is [T, B, V], one-hot
+                targets[(s * b) + lane] = codes[p + 1];     // the next character
+            }
+        }
+
+        RecurrentNetwork net = Model.Network;
+        TrainingTrace trace = net.ForwardTraining(x, t, b, carriedH, carriedC, o.Dropout, random);
+        float[] logits = new float[t * b * v], dLogits = new float[t * b * v], dY = new float[t * b * h];
+        Model.Head.Forward(trace.Result.Output, t * b, logits);
+        double loss = Losses.SoftmaxCrossEntropy(logits, t * b, v, targets, dLogits);
+
+        ParameterSet grads = net.CreateGradients();
+        float[] dW = new float[Model.Head.Weight.Length], dB = new float[Model.Head.Bias.Length];
+        Model.Head.Backward(trace.Result.Output, dLogits, t * b, dY, dW, dB);
+        net.Backward(trace, dY, default, default, grads);
+
+        var gradients = grads.Infos.Select(i => grads[i.Name]).Append(dW).Append(dB).ToList();
+        double norm = GradientClipping.ClipByGlobalNorm(gradients, o.ClipNorm);
+        if (!double.IsFinite(loss) || !double.IsFinite(norm))
+        {
+            throw new TrainingDivergedException($"Training diverged at step {Step + 1}: loss {loss}, gradient norm {norm}. The parameters were not updated.");
+        }
+        double lr = new LearningRateSchedule(o.LearningRate, o.DecayEvery, o.DecayFactor).At(Step);
+        net.UpdateParameters(p =>
+        {
+            var tensors = p.Infos.Select(i => (p[i.Name], grads[i.Name])).Append((Model.Head.Weight, dW)).Append((Model.Head.Bias, dB)).ToList();
+            optimizer.Step(tensors, lr);
+        });
+        Model.Head.Update();
+
+        carriedH = trace.Result.Hn;
+        carriedC = trace.Result.Cn;
+        for (int lane = 0; lane < b; lane++)
+        {
+            positions[lane] = (positions[lane] + t) % (codes.Length - 1);
+        }
+        Step++;
+        return loss;
+    }
+
+    /// <summary>Writes everything needed to continue (or to sample) to <paramref name="path"/>, atomically.</summary>
+    public void Save(string path)
+    {
+        var c = new Checkpoint();
+        var ci = CultureInfo.InvariantCulture;
+        c.Metadata["kind"] = "char-lm";
+        c.Metadata["vocabulary"] = Model.Vocabulary;
+        c.Metadata["step"] = Step.ToString(ci);
+        c.Metadata["rng"] = random.State.ToString(ci);
+        c.Metadata["optimizerSteps"] = optimizer.Steps.ToString(ci);
+        c.Metadata["positions"] = string.Join(",", positions.Select(p => p.ToString(ci)));
+        c.Metadata["textLength"] = codes.Length.ToString(ci);
+        foreach (var (k, v) in Model.Options.ToMetadata()) c.Metadata[k] = v;
+        foreach (ParameterInfo info in Model.Network.ParameterInfos) c.Tensors["net." + info.Name] = Model.Network.GetParameter(info.Name);
+        c.Tensors["head.weight"] = Model.Head.Weight;
+        c.Tensors["head.bias"] = Model.Head.Bias;
+        c.Tensors["state.h"] = carriedH;
+        c.Tensors["state.c"] = carriedC;
+        for (int i = 0; i < optimizer.State.Count; i++)
+            for (int j = 0; j < optimizer.State[i].Length; j++)
+                c.Tensors[string.Create(ci, $"opt.{i}.{j}")] = optimizer.State[i][j];
+        c.Save(path);
+    }
+
+    /// <summary>Loads a model saved by <see cref="Save"/> (for sampling).</summary>
+    public static CharLanguageModel LoadModel(string path) => LoadModel(Checkpoint.Load(path));
+
+    /// <summary>Continues training from a checkpoint on <paramref name="text"/> (which must use the same vocabulary).</summary>
+    public static CharTrainer Resume(string path, string text)
+    {
+        Checkpoint c = Checkpoint.Load(path);
+        var trainer = new CharTrainer(LoadModel(c), text);
+        var ci = CultureInfo.InvariantCulture;
+        try
+        {
+            trainer.Step = long.Parse(c.Get("step"), ci);
+            trainer.SetRandomState(ulong.Parse(c.Get("rng"), ci));
+            long[] pos = c.Get("positions").Split(',').Select(p => long.Parse(p, ci)).ToArray();
+            if (pos.Length != trainer.positions.Length || int.Parse(c.Get("textLength"), ci) != trainer.codes.Length)
+            {
+                throw new InvalidDataException("The checkpoint was trained on another text or batch size; --resume needs the same --text.");
+            }
+            pos.CopyTo(trainer.positions, 0);
+            trainer.carriedH = c.Tensor("state.h");
+            trainer.carriedC = c.Tensor("state.c");
+            long optSteps = long.Parse(c.Get("optimizerSteps"), ci);
+            var saved = new List<float[][]>();
+            for (int i = 0; c.Tensors.ContainsKey(string.Create(ci, $"opt.{i}.0")); i++)
+            {
+                var per = new List<float[]>();
+                for (int j = 0; c.Tensors.TryGetValue(string.Create(ci, $"opt.{i}.{j}"), out float[]? s); j++) per.Add(s);
+                saved.Add(per.ToArray());
+            }
+            trainer.optimizer.Restore(saved, optSteps);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException("The checkpoint's training state is malformed: " + e.Message, e);
+        }
+        return trainer;
+    }
+
+    private void SetRandomState(ulong state) => random.State = state;
+
+    private static CharLanguageModel LoadModel(Checkpoint c)
+    {
+        if (c.Get("kind") != "char-lm")
+        {
+            throw new InvalidDataException($"The checkpoint holds a '{c.Get("kind")}', not a char-lm model.");
+        }
+        CharModelOptions o = CharModelOptions.FromMetadata(c);
+        string vocab = c.Get("vocabulary");
+        var options = new RecurrentOptions(vocab.Length, o.Hidden, o.Layers);
+        try
+        {
+            var values = ParameterLayout.For(options).ToDictionary(i => i.Name, i => c.Tensor("net." + i.Name));
+            var net = RecurrentNetwork.FromParameters(options, values);
+            var head = new Dense(o.Hidden, vocab.Length, new SeededRandom(0));
+            float[] w = c.Tensor("head.weight"), b = c.Tensor("head.bias");
+            if (w.Length != head.Weight.Length || b.Length != head.Bias.Length)
+            {
+                throw new InvalidDataException("The checkpoint's output layer does not match its vocabulary and hidden size.");
+            }
+            w.CopyTo(head.Weight, 0);
+            b.CopyTo(head.Bias, 0);
+            head.Update();
+            return new CharLanguageModel(vocab, o, net, head);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException("The checkpoint's parameters do not match its options: " + e.Message, e);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+
+namespace Lstm.Cli.Tests;
+
+/// <summary>Every command of the `lstm` CLI, end to end as a process, on tiny settings.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string work = Directory.CreateTempSubdirectory("lstm-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(work, recursive: true);
+
+    private static string CliPath()
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Lstm.sln")))
+            {
+#if DEBUG
+                const string Configuration = "Debug";
+#else
+                const string Configuration = "Release";
+#endif
+                return Path.Combine(dir.FullName, "src", "Lstm.Cli", "bin", Configuration, "net10.0", "lstm.dll");
+            }
+        }
+        throw new FileNotFoundException("Lstm.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    private (int Code, string Out) Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = work, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(CliPath());
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        psi.Environment["NO_COLOR"] = "1";
+        using Process p = Process.Start(psi)!;
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(120_000), "the command did not finish in 2 minutes");
+        return (p.ExitCode, stdout + stderr.Result);
+    }
+
+    private static readonly string[] Tiny = ["--hidden", "8", "--layers", "1", "--seq-len", "8", "--batch", "2", "--sample-every", "2"];
+
+    [Fact]
+    public void Train_OnTheDefaultCorpus_WritesACheckpointAndAPlot_AndResumeContinues()
+    {
+        var (code, output) = Run(["train", "--steps", "4", .. Tiny, "--out", "m.ckpt", "--plot", "l.png"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("embedded default corpus", output);
+        Assert.Contains("loss", output);
+        Assert.True(File.Exists(Path.Combine(work, "m.ckpt")));
+        byte[] png = File.ReadAllBytes(Path.Combine(work, "l.png"));
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+
+        (code, output) = Run(["train", "--steps", "2", .. Tiny, "--out", "m.ckpt", "--plot", "l.png", "--resume", "m.ckpt"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("resume at step 4", output);
+
+        (code, output) = Run("sample", "--model", "m.ckpt", "--prime", "The ", "--length", "30");
+        Assert.True(code == 0, output);
+        Assert.StartsWith("The ", output);
+    }
+
+    [Fact]
+    public void Train_OnAGivenText()
+    {
+        File.WriteAllText(Path.Combine(work, "t.txt"), string.Concat(Enumerable.Repeat("hello world. ", 20)));
+        var (code, output) = Run(["train", "--text", "t.txt", "--steps", "3", .. Tiny, "--out", "t.ckpt", "--plot", "t.png"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("t.txt", output);
+        Assert.Contains("9 distinct", output); // "helo wrd." 
+    }
+
+    [Fact]
+    public void Experiment_RunsBothModels_AndPrintsTheTable()
+    {
+        var (code, output) = Run("experiment", "adding", "--trials", "1", "--budget", "30", "--length", "20");
+        Assert.True(code == 0, output);
+        Assert.Contains("LSTM", output);
+        Assert.Contains("Elman RNN", output);
+        Assert.Contains("full BPTT", output);
+        Assert.Contains("74,000", output);
+    }
+
+    [Fact]
+    public void Verify_PassesOnThisCpu()
+    {
+        var (code, output) = Run("verify", "--stride", "8191");
+        Assert.True(code == 0, output);
+        Assert.Contains("all bounds hold", output);
+        Assert.Contains("gradient check", output);
+    }
+
+    [Fact]
+    public void Bench_PrintsATable()
+    {
+        var (code, output) = Run("bench", "--seconds", "0.01");
+        Assert.True(code == 0, output);
+        Assert.Contains("µs per step", output);
+    }
+
+    [Theory]
+    [InlineData("train")]
+    [InlineData("sample")]
+    [InlineData("experiment")]
+    [InlineData("verify")]
+    [InlineData("bench")]
+    public void EveryCommand_HasHelp(string command)
+    {
+        var (code, output) = Run(command, "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("Usage:", output);
+    }
+
+    [Theory]
+    [InlineData("train --steps -1", "--steps")]
+    [InlineData("train --optimizer rmsprop", "rmsprop")]
+    [InlineData("sample", "--model")]
+    [InlineData("sample --model missing.ckpt", "missing.ckpt")]
+    [InlineData("experiment nonsense", "nonsense")]
+    [InlineData("verify --stride 0", "--stride")]
+    [InlineData("frobnicate", "frobnicate")]
+    public void BadArguments_GiveAClearMessage_AndANonZeroExitCode(string args, string mentioned)
+    {
+        var (code, output) = Run(args.Split(' '));
+        Assert.NotEqual(0, code);
+        Assert.Contains(mentioned, output);
+    }
+}

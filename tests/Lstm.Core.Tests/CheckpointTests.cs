@@ -1,0 +1,78 @@
+using Lstm.Core.Training;
+
+namespace Lstm.Core.Tests;
+
+public class CheckpointTests
+{
+    private static string SmallFile()
+    {
+        var c = new Checkpoint();
+        c.Metadata["kind"] = "test";
+        c.Tensors["w"] = [1f, 2f, 3f];
+        string path = Path.Combine(Path.GetTempPath(), $"lstm-ckpt-{Guid.NewGuid():N}.ckpt");
+        c.Save(path);
+        return path;
+    }
+
+    [Fact]
+    public void RoundTrips()
+    {
+        string path = SmallFile();
+        try
+        {
+            Checkpoint c = Checkpoint.Load(path);
+            Assert.Equal("test", c.Get("kind"));
+            Assert.Equal([1f, 2f, 3f], c.Tensor("w"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void EveryTruncation_AndEveryBitFlip_GivesInvalidDataException()
+    {
+        string path = SmallFile();
+        byte[] all = File.ReadAllBytes(path);
+        File.Delete(path);
+        string probe = path + ".probe";
+        try
+        {
+            for (int n = 0; n < all.Length; n++)
+            {
+                File.WriteAllBytes(probe, all[..n]);
+                Assert.Throws<InvalidDataException>(() => Checkpoint.Load(probe));
+            }
+            for (int bit = 0; bit < all.Length * 8; bit++)
+            {
+                byte[] flipped = (byte[])all.Clone();
+                flipped[bit / 8] ^= (byte)(1 << (bit % 8));
+                File.WriteAllBytes(probe, flipped);
+                Assert.Throws<InvalidDataException>(() => Checkpoint.Load(probe));
+            }
+        }
+        finally
+        {
+            File.Delete(probe);
+        }
+    }
+
+    [Fact]
+    public void Save_ReplacesAtomically_LeavingNoTemporaryFile()
+    {
+        string path = SmallFile();
+        try
+        {
+            var c = new Checkpoint();
+            c.Metadata["kind"] = "second";
+            c.Save(path);
+            Assert.Equal("second", Checkpoint.Load(path).Get("kind"));
+            Assert.Single(Directory.GetFiles(Path.GetDirectoryName(path)!, "*" + Path.GetFileName(path) + "*"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
