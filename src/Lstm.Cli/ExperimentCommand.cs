@@ -35,7 +35,7 @@ public static class ExperimentCommand
             }
             AnsiConsole.MarkupLineInterpolated($"[bold]{task}[/]: paper (Table): {spec.PaperResult}");
             AnsiConsole.MarkupLine("[yellow]Note:[/] trained with full BPTT and Adam (the paper: truncated RTRL-style gradient, plain gradient descent), "
-                + "softmax or linear outputs, the 1997 cell without forget gate but with tanh squashing. Budget: "
+                + "softmax or linear outputs, the 1997 cell without forget gate but with tanh squashing, input-gate biases -3 and -6 as in the paper. Budget: "
                 + $"{spec.MaxSequences:N0} sequences per trial.");
             var table = new Table().Border(TableBorder.Rounded).AddColumns("model", "trials solved", "sequences to success (each)", "final error");
             foreach (CellKind cell in new[] { CellKind.Lstm, CellKind.Rnn })
