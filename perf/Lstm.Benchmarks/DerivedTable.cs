@@ -76,13 +76,14 @@ public static class DerivedTable
         if (step.Count > 0)
         {
             sb.AppendLine();
-            sb.AppendLine("| streaming step, B = 1, I = H | path | µs per step | weights GB/s | allocated B/op |");
-            sb.AppendLine("|---|---|---:|---:|---:|");
+            sb.AppendLine("| streaming step, B = 1, I = H | path | µs per step | weights GB/s | of read bandwidth | allocated B/op |");
+            sb.AppendLine("|---|---|---:|---:|---:|---:|");
             foreach (BenchmarkReport r in step)
             {
                 int h = (int)Param(r, "H")!;
                 double bytes = 4.0 * 4 * h * (2 * h);
-                sb.AppendLine(ci, $"| H = {h} | {Param(r, "Path")} | {Mean(r) / 1000:F2} | {bytes / Mean(r):F1} | {r.GcStats.GetBytesAllocatedPerOperation(r.BenchmarkCase) ?? 0} |");
+                double bw = bandwidth.FirstOrDefault(b => b.Key >= bytes, bandwidth.LastOrDefault()).Value;
+                sb.AppendLine(ci, $"| H = {h} | {Param(r, "Path")} | {Mean(r) / 1000:F2} | {bytes / Mean(r):F1} | {Pct(bytes / Mean(r), bw)} | {r.GcStats.GetBytesAllocatedPerOperation(r.BenchmarkCase) ?? 0} |");
             }
         }
 

@@ -16,8 +16,11 @@ public class Limits
 
     private float[] buffer = [];
 
-    /// <summary>Bytes read: 0.5 MiB (W_hh at H = 128... [4H, I+H] at H = 128), 2 MiB (H = 256), 8 MiB (H = 512).</summary>
-    [Params(512 * 1024, 2 * 1024 * 1024, 8 * 1024 * 1024)]
+    /// <summary>
+    /// Bytes read, matching the weights the kernels stream: 256 KiB (1×512×128), 1 MiB (1×1024×256, and W_hh at
+    /// H = 256), 2 MiB (a step's [4H, I+H] at H = 256), 4 MiB (1×2048×512), 8 MiB (a step at H = 512).
+    /// </summary>
+    [Params(256 * 1024, 1024 * 1024, 2 * 1024 * 1024, 4 * 1024 * 1024, 8 * 1024 * 1024)]
     public int Bytes { get; set; }
 
     [GlobalSetup]

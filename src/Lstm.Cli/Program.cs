@@ -4,6 +4,7 @@ using Lstm.Cli;
 RootCommand root = new("lstm: train, sample, verify and benchmark LSTM networks built on Lstm.Core.");
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(SampleCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(ExperimentCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

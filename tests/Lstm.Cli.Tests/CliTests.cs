@@ -9,21 +9,26 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(work, recursive: true);
 
-    private static string CliPath()
+    private static string RepositoryRoot()
     {
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "Lstm.sln")))
             {
-#if DEBUG
-                const string Configuration = "Debug";
-#else
-                const string Configuration = "Release";
-#endif
-                return Path.Combine(dir.FullName, "src", "Lstm.Cli", "bin", Configuration, "net10.0", "lstm.dll");
+                return dir.FullName;
             }
         }
         throw new FileNotFoundException("Lstm.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    private static string CliPath()
+    {
+#if DEBUG
+        const string Configuration = "Debug";
+#else
+        const string Configuration = "Release";
+#endif
+        return Path.Combine(RepositoryRoot(), "src", "Lstm.Cli", "bin", Configuration, "net10.0", "lstm.dll");
     }
 
     private (int Code, string Out) Run(params string[] args)
@@ -71,6 +76,59 @@ public sealed class CliTests : IDisposable
         Assert.Contains("9 distinct", output); // "helo wrd." 
     }
 
+    [Theory]
+    [InlineData("safetensors", false)]
+    [InlineData("npz", true)]
+    public void Run_APyTorchFixture_WritesTheSameOutputsAsPyTorch(string format, bool batchFirst)
+    {
+        string shared = Path.Combine(Path.GetDirectoryName(RepositoryRoot())!, "shared");
+        var a = Lstm.Core.NumPy.Npz.Read(Path.Combine(shared, "fixtures", "pytorch-lstm", "stack_bidir_f32.npz"));
+        var sd = a.Where(kv => kv.Key.StartsWith("weight_", StringComparison.Ordinal) || kv.Key.StartsWith("bias_", StringComparison.Ordinal))
+            .Select(kv => new Lstm.Core.Interop.NamedTensor("lstm." + kv.Key, kv.Value.Shape, kv.Value.ToSingle(), "F32")).ToList();
+        string weights = Path.Combine(work, "w." + format);
+        if (format == "npz") Lstm.Core.NumPy.Npz.Write(weights, sd.Select(t => (t.Name, t.Data, t.Shape)));
+        else Lstm.Core.Interop.SafeTensors.Write(weights, sd);
+        int[] x = a["x"].Shape; // [T, B, I]
+        float[] xs = a["x"].ToSingle();
+        if (batchFirst)
+        {
+            float[] swapped = new float[xs.Length];
+            for (int t = 0; t < x[0]; t++)
+                for (int b = 0; b < x[1]; b++)
+                    Array.Copy(xs, ((t * x[1]) + b) * x[2], swapped, ((b * x[0]) + t) * x[2], x[2]);
+            xs = swapped;
+        }
+        void Save(string name, float[] data, int[] shape)
+        {
+            using FileStream f = File.Create(Path.Combine(work, name));
+            Lstm.Core.NumPy.Npy.Write(f, data, shape);
+        }
+        Save("x.npy", xs, batchFirst ? [x[1], x[0], x[2]] : x);
+        Save("h0.npy", a["h0"].ToSingle(), a["h0"].Shape);
+        Save("c0.npy", a["c0"].ToSingle(), a["c0"].Shape);
+
+        var (code, output) = Run(["run", "--weights", weights, "--input", "x.npy", "--h0", "h0.npy", "--c0", "c0.npy", "--out", "out", .. batchFirst ? new[] { "--batch-first" } : []]);
+        Assert.True(code == 0, output);
+        Assert.Contains("prefix 'lstm.'", output);
+        float[] y = Lstm.Core.NumPy.Npy.Read(Path.Combine(work, "out", "y.npy")).ToSingle();
+        float[] cn = Lstm.Core.NumPy.Npy.Read(Path.Combine(work, "out", "cn.npy")).ToSingle();
+        double[] expectedY = a["y"].Data;
+        int outWidth = a["y"].Shape[2];
+        for (int t = 0; t < x[0]; t++)
+        {
+            for (int b = 0; b < x[1]; b++)
+            {
+                for (int j = 0; j < outWidth; j++)
+                {
+                    double e = expectedY[(((t * x[1]) + b) * outWidth) + j];
+                    double got = y[((batchFirst ? (b * x[0]) + t : (t * x[1]) + b) * outWidth) + j];
+                    Assert.True(Math.Abs(got - e) <= 1e-5 * (1 + Math.Abs(e)), $"y[{t},{b},{j}] = {got} vs {e}"); // float32 rounding only
+                }
+            }
+        }
+        Assert.Equal(a["cn"].Data.Length, cn.Length);
+    }
+
     [Fact]
     public void Experiment_RunsBothModels_AndPrintsTheTable()
     {
@@ -105,6 +163,7 @@ public sealed class CliTests : IDisposable
     [InlineData("experiment")]
     [InlineData("verify")]
     [InlineData("bench")]
+    [InlineData("run")]
     public void EveryCommand_HasHelp(string command)
     {
         var (code, output) = Run(command, "--help");
@@ -120,6 +179,7 @@ public sealed class CliTests : IDisposable
     [InlineData("experiment nonsense", "nonsense")]
     [InlineData("verify --stride 0", "--stride")]
     [InlineData("frobnicate", "frobnicate")]
+    [InlineData("run --weights none.safetensors --input x.npy --out o", "none.safetensors")]
     public void BadArguments_GiveAClearMessage_AndANonZeroExitCode(string args, string mentioned)
     {
         var (code, output) = Run(args.Split(' '));

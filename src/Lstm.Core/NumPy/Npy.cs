@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 namespace Lstm.Core.NumPy;
 
 /// <summary>
-/// NumPy's <c>.npy</c> format (versions 1–3): little-endian float32, float64, int32 and int64 in C order. Anything else
+/// NumPy's <c>.npy</c> format (versions 1–3): little-endian float16, float32, float64, int32 and int64 in C order. Anything else
 /// (Fortran order, big-endian, object arrays, other dtypes) and any malformed or truncated file gives an
 /// <see cref="InvalidDataException"/>; sizes are checked against the stream's length before allocating.
 /// </summary>
@@ -62,11 +62,12 @@ public static partial class Npy
             .Select(v => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int d) ? d : throw new InvalidDataException($"Bad .npy shape ({shapeText}).")).ToArray();
         int itemSize = descr switch
         {
+            "<f2" => 2,
             "<f4" or "<i4" => 4,
             "<f8" or "<i8" => 8,
             _ when descr.StartsWith('>') => throw new InvalidDataException($"Big-endian .npy arrays ({descr}) are not supported."),
             _ when descr.Contains('O', StringComparison.Ordinal) => throw new InvalidDataException("Object arrays are not supported."),
-            _ => throw new InvalidDataException($"Unsupported .npy dtype {descr}; expected <f4, <f8, <i4 or <i8."),
+            _ => throw new InvalidDataException($"Unsupported .npy dtype {descr}; expected <f2, <f4, <f8, <i4 or <i8."),
         };
         long count = 1;
         foreach (int d in shape)
@@ -87,6 +88,7 @@ public static partial class Npy
             ReadOnlySpan<byte> b = raw.AsSpan(i * itemSize, itemSize);
             data[i] = descr switch
             {
+                "<f2" => (double)BinaryPrimitives.ReadHalfLittleEndian(b),
                 "<f4" => BinaryPrimitives.ReadSingleLittleEndian(b),
                 "<f8" => BinaryPrimitives.ReadDoubleLittleEndian(b),
                 "<i4" => BinaryPrimitives.ReadInt32LittleEndian(b),

@@ -1,0 +1,171 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+
+namespace Lstm.Core.Interop;
+
+/// <summary>A tensor read from a file: its shape and values as float32 (converted from F64, F16 or BF16 where needed).</summary>
+public sealed record NamedTensor(string Name, int[] Shape, float[] Data, string SourceDType)
+{
+    public string ShapeText => "[" + string.Join(", ", Shape) + "]";
+}
+
+/// <summary>
+/// The safetensors format: an 8-byte little-endian header length, a JSON header naming each tensor's dtype, shape
+/// and byte range, then the raw little-endian data. Reads F32, F64, F16 and BF16 (converted to float32); writes F32.
+/// Anything malformed — a truncated file, a header or range that points outside the file, overlapping or
+/// mis-sized tensors, an unsupported dtype — gives an <see cref="InvalidDataException"/>; no size is trusted before
+/// it is checked against the file's length.
+/// </summary>
+public static class SafeTensors
+{
+    /// <summary>Headers larger than this are refused (the format's own reference implementation uses 100 MB).</summary>
+    public const long MaxHeaderBytes = 100_000_000;
+
+    public static IReadOnlyList<NamedTensor> Read(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using FileStream s = File.OpenRead(path);
+        return Read(s, path);
+    }
+
+    public static IReadOnlyList<NamedTensor> Read(Stream stream, string what = "safetensors data")
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        long length = stream.Length - stream.Position;
+        Span<byte> n = stackalloc byte[8];
+        if (length < 8)
+        {
+            throw new InvalidDataException($"{what}: {length} bytes is too short for a safetensors file.");
+        }
+        stream.ReadExactly(n);
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(n);
+        if (headerLength > (ulong)Math.Min(MaxHeaderBytes, length - 8))
+        {
+            throw new InvalidDataException($"{what}: the header claims {headerLength} bytes but the file holds {length - 8} after the length field.");
+        }
+        byte[] header = new byte[headerLength];
+        stream.ReadExactly(header);
+        long dataLength = length - 8 - (long)headerLength;
+
+        var entries = new List<(string Name, string DType, int[] Shape, long Begin, long End)>();
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(header);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidDataException($"{what}: the header is not a JSON object.");
+            }
+            foreach (JsonProperty p in doc.RootElement.EnumerateObject())
+            {
+                if (p.Name == "__metadata__") continue;
+                JsonElement e = p.Value;
+                string dtype = e.GetProperty("dtype").GetString() ?? "";
+                int[] shape = e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
+                long[] offsets = e.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
+                if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataLength)
+                {
+                    throw new InvalidDataException($"{what}: tensor '{p.Name}' has data_offsets [{string.Join(", ", offsets)}] outside the {dataLength} data bytes.");
+                }
+                if (shape.Any(d => d < 0))
+                {
+                    throw new InvalidDataException($"{what}: tensor '{p.Name}' has a negative dimension.");
+                }
+                entries.Add((p.Name, dtype, shape, offsets[0], offsets[1]));
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
+        {
+            throw new InvalidDataException($"{what}: malformed safetensors header: {e.Message}", e);
+        }
+
+        long cursor = 0;
+        foreach (var e in entries.OrderBy(e => e.Begin))
+        {
+            if (e.Begin < cursor)
+            {
+                throw new InvalidDataException($"{what}: tensor '{e.Name}' overlaps the tensor before it.");
+            }
+            cursor = e.End;
+        }
+        byte[] data = new byte[dataLength];
+        stream.ReadExactly(data);
+        return entries.Select(e => Decode(e.Name, e.DType, e.Shape, data.AsSpan((int)e.Begin, (int)(e.End - e.Begin)), what)).ToList();
+    }
+
+    /// <summary>Writes float32 tensors (in the given order) through a temporary file renamed into place.</summary>
+    public static void Write(string path, IEnumerable<NamedTensor> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(tensors);
+        var list = tensors.ToList();
+        var header = new Dictionary<string, object>(StringComparer.Ordinal);
+        long offset = 0;
+        foreach (NamedTensor t in list)
+        {
+            long count = t.Shape.Aggregate(1L, (a, b) => a * b);
+            if (count != t.Data.Length)
+            {
+                throw new ArgumentException($"Tensor '{t.Name}' has {t.Data.Length} values; shape {t.ShapeText} needs {count}.", nameof(tensors));
+            }
+            header[t.Name] = new SafeTensorEntry("F32", t.Shape, [offset, offset + (4 * count)]);
+            offset += 4 * count;
+        }
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(header.ToDictionary(kv => kv.Key, kv => (SafeTensorEntry)kv.Value), InteropJson.Default.DictionaryStringSafeTensorEntry);
+        int pad = (8 - (json.Length % 8)) % 8; // the format allows trailing spaces; aligned data is friendlier to mmap
+        string full = Path.GetFullPath(path);
+        string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp-" + Environment.ProcessId);
+        using (var s = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        {
+            Span<byte> n = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(n, (ulong)(json.Length + pad));
+            s.Write(n);
+            s.Write(json);
+            s.Write(Encoding.ASCII.GetBytes(new string(' ', pad)));
+            foreach (NamedTensor t in list)
+            {
+                byte[] raw = new byte[t.Data.Length * 4];
+                for (int i = 0; i < t.Data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * 4), t.Data[i]);
+                s.Write(raw);
+            }
+        }
+        File.Move(temp, full, overwrite: true);
+    }
+
+    private static NamedTensor Decode(string name, string dtype, int[] shape, ReadOnlySpan<byte> bytes, string what)
+    {
+        int size = dtype switch
+        {
+            "F32" => 4,
+            "F64" => 8,
+            "F16" or "BF16" => 2,
+            _ => throw new InvalidDataException($"{what}: tensor '{name}' has dtype {dtype}; expected F32, F64, F16 or BF16."),
+        };
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        if (count * size != bytes.Length)
+        {
+            throw new InvalidDataException($"{what}: tensor '{name}' {dtype} [{string.Join(", ", shape)}] needs {count * size} bytes; its range holds {bytes.Length}.");
+        }
+        var data = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            ReadOnlySpan<byte> b = bytes.Slice(i * size, size);
+            data[i] = dtype switch
+            {
+                "F32" => BinaryPrimitives.ReadSingleLittleEndian(b),
+                "F64" => (float)BinaryPrimitives.ReadDoubleLittleEndian(b),
+                "F16" => (float)BinaryPrimitives.ReadHalfLittleEndian(b),
+                _ => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(b) << 16), // bfloat16: the high half of a float32
+            };
+        }
+        return new NamedTensor(name, shape, data, dtype);
+    }
+}
+
+internal sealed record SafeTensorEntry(
+    [property: System.Text.Json.Serialization.JsonPropertyName("dtype")] string DType,
+    [property: System.Text.Json.Serialization.JsonPropertyName("shape")] int[] Shape,
+    [property: System.Text.Json.Serialization.JsonPropertyName("data_offsets")] long[] DataOffsets);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, SafeTensorEntry>))]
+internal sealed partial class InteropJson : System.Text.Json.Serialization.JsonSerializerContext;
