@@ -8,8 +8,11 @@ namespace Lstm.Core.NumPy;
 /// </summary>
 public static class Npz
 {
-    /// <summary>The largest total of uncompressed member sizes accepted: guards against zip bombs.</summary>
-    public const long MaxUncompressedBytes = 4L << 30;
+    /// <summary>
+    /// Deflate cannot expand by more than about 1032:1, so a member that declares more than this ratio (plus 1 MiB of
+    /// slack for tiny members) is a zip bomb or a lie, and is refused before anything is allocated.
+    /// </summary>
+    public const int MaxExpansionRatio = 1100;
 
     public static Dictionary<string, NpyArray> Read(string path)
     {
@@ -23,22 +26,31 @@ public static class Npz
         try
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-            long total = 0;
             foreach (ZipArchiveEntry e in zip.Entries)
             {
-                total += e.Length;
-                if (total > MaxUncompressedBytes)
-                {
-                    throw new InvalidDataException($"The .npz members declare more than {MaxUncompressedBytes} bytes uncompressed.");
-                }
                 if (!e.FullName.EndsWith(".npy", StringComparison.Ordinal))
                 {
                     continue;
                 }
-                using var member = new MemoryStream(checked((int)e.Length));
+                long limit = Math.Min(Array.MaxLength, (e.CompressedLength * MaxExpansionRatio) + (1 << 20));
+                if (e.Length > limit)
+                {
+                    throw new InvalidDataException($"The .npz member '{e.FullName}' declares {e.Length} bytes from {e.CompressedLength} compressed: refused.");
+                }
+                using var member = new MemoryStream();
                 using (Stream z = e.Open())
                 {
-                    z.CopyTo(member);
+                    // Never trust the declared size: copy at most one byte more than it, and compare.
+                    byte[] buffer = new byte[81920];
+                    int read;
+                    while ((read = z.Read(buffer, 0, buffer.Length)) > 0)
+                    {
+                        member.Write(buffer, 0, read);
+                        if (member.Length > e.Length)
+                        {
+                            throw new InvalidDataException($"The .npz member '{e.FullName}' holds more than the {e.Length} bytes it declares.");
+                        }
+                    }
                 }
                 member.Position = 0;
                 string name = e.FullName[..^4];

@@ -6,7 +6,8 @@ namespace Lstm.Simd.Activations;
 /// <summary>
 /// e^z for z in [<see cref="SigmoidRr2P6Div.SubnormalCutoff"/>, 0]: range reduction z = n·ln2 + t with ln2 in two
 /// parts (rr2), |t| ≤ ln2/2, then a degree-6 polynomial for e^t (p6), scaled by 2^n built from the exponent bits.
-/// Inside that range every intermediate is a normal float except t·2^n near the lower end.
+/// Inside that range every intermediate is a normal float: the scale multiplies last, after the polynomial, so
+/// nothing subnormal reaches the arithmetic even at the bottom of the range.
 /// </summary>
 internal static class ExpRr2P6
 {
@@ -41,7 +42,7 @@ internal static class ExpRr2P6
         p = TVec.Fma(p, t, TVec.Create(C2));
         p = TVec.Fma(p, t, TVec.Create(C1));
 
-        // e^z = 2^n · (1 + t·p) = 2^n + (t·2^n)·p, one rounding at the end.
-        return TVec.Fma(t * scale, p, scale);
+        // e^z = (1 + t·p) · 2^n: one rounding in the FMA; multiplying by a power of two is exact for normal results.
+        return TVec.Fma(t, p, TVec.Create(1f)) * scale;
     }
 }

@@ -42,7 +42,8 @@ internal readonly struct TanhP13Rr2P6Div : IUnaryOperator
         q = TVec.Fma(q, u, TVec.Create(Q0));
         TVec small = TVec.Fma(ap * u, q, ap);
 
-        TVec al = TVec.MinKeepNaN(TVec.Create(SaturationClamp), a);
+        // From ap, not a: below 2^-12 the result is x itself, and a subnormal must not reach the multiplications.
+        TVec al = TVec.MinKeepNaN(TVec.Create(SaturationClamp), ap);
         TVec e = ExpRr2P6.Invoke(al * TVec.Create(-2.0f));
         TVec one = TVec.Create(1.0f);
         TVec large = (one - e) / (one + e);
