@@ -37,6 +37,7 @@ internal static class UnaryLoop
     /// misaligned arrays). Out of place, one unaligned vector covers the head and the aligned loop recomputes the
     /// overlap (the same bits); in place, narrower vectors and scalars do it. Returns where the aligned loop starts.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe nuint AlignDestination<TOp>(ref float src, ref float dst, nuint n, bool inPlace)
         where TOp : IUnaryOperator
     {
