@@ -69,4 +69,66 @@ public class NpyTests
         }
         Assert.Throws<InvalidDataException>(() => Npz.Read(new MemoryStream([1, 2, 3, 4, 5])));
     }
+
+    [Fact]
+    public void EveryTruncation_AndRandomBitFlips_OfAnNpz_GiveInvalidDataExceptionOrAValidRead()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"lstm-npz-fuzz-{Guid.NewGuid():N}.npz");
+        byte[] all;
+        try
+        {
+            Npz.Write(path, [("w", new float[] { 1, 2, 3, 4 }, new[] { 2, 2 }), ("b", new float[] { 5 }, new[] { 1 })]);
+            all = File.ReadAllBytes(path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        for (int n = 0; n < all.Length; n++)
+        {
+            try
+            {
+                Npz.Read(new MemoryStream(all, 0, n));
+            }
+            catch (InvalidDataException)
+            {
+            }
+        }
+        var rng = new Random(8);
+        for (int trial = 0; trial < 3000; trial++)
+        {
+            byte[] flipped = (byte[])all.Clone();
+            int bit = rng.Next(all.Length * 8);
+            flipped[bit / 8] ^= (byte)(1 << (bit % 8));
+            try
+            {
+                Npz.Read(new MemoryStream(flipped));
+            }
+            catch (InvalidDataException)
+            {
+            }
+        }
+        // A zip whose end is cut off loses its central directory: that must be an error, not an empty archive.
+        Assert.Throws<InvalidDataException>(() => Npz.Read(new MemoryStream(all, 0, all.Length - 1)));
+    }
+
+    [Fact]
+    public void RandomBitFlips_OfAnNpy_GiveInvalidDataExceptionOrAValidRead()
+    {
+        var ms = new MemoryStream();
+        Npy.Write(ms, new float[] { 1, 2, 3, 4, 5, 6 }, 2, 3);
+        byte[] all = ms.ToArray();
+        for (int bit = 0; bit < all.Length * 8; bit++)
+        {
+            byte[] flipped = (byte[])all.Clone();
+            flipped[bit / 8] ^= (byte)(1 << (bit % 8));
+            try
+            {
+                Npy.Read(new MemoryStream(flipped));
+            }
+            catch (InvalidDataException)
+            {
+            }
+        }
+    }
 }
