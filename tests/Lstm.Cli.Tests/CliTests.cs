@@ -67,6 +67,25 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Train_ThatDiverges_StopsWithAClearError_AndKeepsTheLastGoodCheckpoint()
+    {
+        string text = string.Concat(Enumerable.Repeat("abc ", 30));
+        File.WriteAllText(Path.Combine(work, "t.txt"), text);
+        var options = new Lstm.Core.Training.CharModelOptions { Hidden = 8, Layers = 1, SequenceLength = 8, Batch = 2 };
+        var trainer = new Lstm.Core.Training.CharTrainer(Lstm.Core.Training.CharLanguageModel.Create(text, options), text);
+        trainer.Model.Network.UpdateParameters(p => p["weight_hh_l0"][0] = float.NaN);
+        string checkpoint = Path.Combine(work, "nan.ckpt");
+        trainer.Save(checkpoint);
+        byte[] before = File.ReadAllBytes(checkpoint);
+
+        var (code, output) = Run(["train", "--text", "t.txt", "--resume", "nan.ckpt", "--out", "nan.ckpt", "--steps", "5", "--sample-every", "1", .. Tiny[..^2]]);
+        Assert.Equal(3, code);
+        Assert.Contains("diverged", output);
+        Assert.Contains("last good checkpoint is kept", output);
+        Assert.Equal(before, File.ReadAllBytes(checkpoint));
+    }
+
+    [Fact]
     public void Train_OnAGivenText()
     {
         File.WriteAllText(Path.Combine(work, "t.txt"), string.Concat(Enumerable.Repeat("hello world. ", 20)));
