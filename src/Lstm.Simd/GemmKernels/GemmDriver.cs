@@ -19,6 +19,7 @@ internal static class GemmDriver
 {
     private const int RowBlock = 4;
     private const int MaxBlockWidth = 2 * PanelLayout.GroupWidth;
+    private const int RowChunk = 128;
 
     public static void Run(SimdPath path, int m, int p, int q, ref float a, nint rsA, nint csA, ref float b, ref float c, nint ldc, GemmInit init, ref float bias)
     {
@@ -31,48 +32,55 @@ internal static class GemmDriver
         Span<float> edge = stackalloc float[RowBlock * MaxBlockWidth];
         var block = new Block(path, q, rsA, csA, panelStride, init);
 
-        for (int g = 0; g < groups;)
+        // Rows in chunks whose A stays in L2 while every column block passes over it; a block of B is reused by
+        // every row of the chunk. (Without this a tall A, such as all T·B rows of an input projection, is re-read
+        // from L3 once per column block.)
+        for (int i0 = 0; i0 < m; i0 += RowChunk)
         {
-            // Single rows (M = 1 above all) take two groups at once where they can: more independent FMA chains.
-            int span = g + 2 <= groups ? 2 : 1;
-            int col0 = g * PanelLayout.GroupWidth;
-            int width = span * PanelLayout.GroupWidth;
-            ref float bg = ref Unsafe.Add(ref b, (nint)g * PanelLayout.GroupWidth / PanelLayout.PanelWidth * panelStride);
-            ref float biasg = ref Unsafe.Add(ref bias, init == GemmInit.Bias ? col0 : 0);
-            int validCols = Math.Min(width, p - col0);
+            int i1 = Math.Min(m, i0 + RowChunk);
+            for (int g = 0; g < groups;)
+            {
+                // Single rows (M = 1 above all) take two groups at once where they can: more independent FMA chains.
+                int span = g + 2 <= groups ? 2 : 1;
+                int col0 = g * PanelLayout.GroupWidth;
+                int width = span * PanelLayout.GroupWidth;
+                ref float bg = ref Unsafe.Add(ref b, (nint)g * PanelLayout.GroupWidth / PanelLayout.PanelWidth * panelStride);
+                ref float biasg = ref Unsafe.Add(ref bias, init == GemmInit.Bias ? col0 : 0);
+                int validCols = Math.Min(width, p - col0);
 
-            int i = 0;
-            for (; i + RowBlock <= m; i += RowBlock)
-            {
-                ref float ai = ref Unsafe.Add(ref a, i * rsA);
-                ref float ci = ref Unsafe.Add(ref c, (i * ldc) + col0);
-                if (validCols == width)
+                int i = i0;
+                for (; i + RowBlock <= i1; i += RowBlock)
                 {
-                    block.Rows4(span, ref ai, ref bg, ref ci, ldc, ref biasg);
+                    ref float ai = ref Unsafe.Add(ref a, i * rsA);
+                    ref float ci = ref Unsafe.Add(ref c, (i * ldc) + col0);
+                    if (validCols == width)
+                    {
+                        block.Rows4(span, ref ai, ref bg, ref ci, ldc, ref biasg);
+                    }
+                    else
+                    {
+                        LoadEdge(edge, RowBlock, validCols, ref ci, ldc, init);
+                        block.Rows4(span, ref ai, ref bg, ref edge[0], MaxBlockWidth, ref biasg);
+                        StoreEdge(edge, RowBlock, validCols, ref ci, ldc);
+                    }
                 }
-                else
+                for (; i < i1; i++)
                 {
-                    LoadEdge(edge, RowBlock, validCols, ref ci, ldc, init);
-                    block.Rows4(span, ref ai, ref bg, ref edge[0], MaxBlockWidth, ref biasg);
-                    StoreEdge(edge, RowBlock, validCols, ref ci, ldc);
+                    ref float ai = ref Unsafe.Add(ref a, i * rsA);
+                    ref float ci = ref Unsafe.Add(ref c, (i * ldc) + col0);
+                    if (validCols == width)
+                    {
+                        block.Row1(span, ref ai, ref bg, ref ci, ref biasg);
+                    }
+                    else
+                    {
+                        LoadEdge(edge, 1, validCols, ref ci, ldc, init);
+                        block.Row1(span, ref ai, ref bg, ref edge[0], ref biasg);
+                        StoreEdge(edge, 1, validCols, ref ci, ldc);
+                    }
                 }
+                g += span;
             }
-            for (; i < m; i++)
-            {
-                ref float ai = ref Unsafe.Add(ref a, i * rsA);
-                ref float ci = ref Unsafe.Add(ref c, (i * ldc) + col0);
-                if (validCols == width)
-                {
-                    block.Row1(span, ref ai, ref bg, ref ci, ref biasg);
-                }
-                else
-                {
-                    LoadEdge(edge, 1, validCols, ref ci, ldc, init);
-                    block.Row1(span, ref ai, ref bg, ref edge[0], ref biasg);
-                    StoreEdge(edge, 1, validCols, ref ci, ldc);
-                }
-            }
-            g += span;
         }
     }
 
