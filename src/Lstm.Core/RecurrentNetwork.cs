@@ -17,12 +17,9 @@ public sealed partial class RecurrentNetwork
     {
         Options = options;
         this.parameters = parameters;
-        Path = SimdPathsResolve(path);
+        Path = SimdPaths.Resolve(path);
         packed = new PackedLayer[options.Layers * options.Directions];
-        for (int i = 0; i < packed.Length; i++)
-        {
-            packed[i] = new PackedLayer(options, parameters, i / options.Directions, i % options.Directions);
-        }
+        RepackAll();
     }
 
     public RecurrentOptions Options { get; }
@@ -94,21 +91,16 @@ public sealed partial class RecurrentNetwork
     {
         ArgumentNullException.ThrowIfNull(update);
         update(parameters);
-        for (int i = 0; i < packed.Length; i++)
-        {
-            packed[i] = new PackedLayer(Options, parameters, i / Options.Directions, i % Options.Directions);
-        }
+        RepackAll();
     }
 
     internal PackedLayer Packed(int layer, int dir) => packed[(layer * Options.Directions) + dir];
 
-    private static SimdPath SimdPathsResolve(SimdPath? path)
+    private void RepackAll()
     {
-        SimdPath p = path ?? SimdPaths.Default;
-        if (!SimdPaths.IsSupported(p))
+        for (int i = 0; i < packed.Length; i++)
         {
-            throw new PlatformNotSupportedException($"SIMD path {SimdPaths.Name(p)} is not supported on this CPU.");
+            packed[i] = new PackedLayer(Options, parameters, i / Options.Directions, i % Options.Directions);
         }
-        return p;
     }
 }

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace Lstm.Simd;
 
 /// <summary>Argument checks shared by the kernels' public entries; messages name the argument and both sizes.</summary>
@@ -56,7 +54,4 @@ internal static class Check
             throw new ArgumentException($"{yName} overlaps {xName}; this kernel needs them disjoint.", yName);
         }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static long Product(int a, int b) => (long)a * b;
 }

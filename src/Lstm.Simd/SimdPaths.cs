@@ -54,7 +54,8 @@ public static class SimdPaths
         return path;
     }
 
-    internal static SimdPath Resolve(SimdPath? path)
+    /// <summary><paramref name="path"/> if given (throwing if this CPU cannot run it), else <see cref="Default"/>.</summary>
+    public static SimdPath Resolve(SimdPath? path)
     {
         if (path is not { } p)
         {

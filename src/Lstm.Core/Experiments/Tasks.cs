@@ -3,11 +3,12 @@ using Lstm.Core.Training;
 namespace Lstm.Core.Experiments;
 
 /// <summary>One training or test sequence: inputs [T, I], and per step either a class target or a regression target.</summary>
-public sealed record TaskSequence(float[] Inputs, int Steps, int[] ClassTargets, float[] RegressionTarget, bool[][] Legal)
-{
-    /// <summary>For next-symbol prediction: which symbols may legally follow at each step (null for other tasks).</summary>
-    public bool[][] Legal { get; init; } = Legal;
-}
+/// <param name="Inputs">[T, I], time-major.</param>
+/// <param name="Steps">T.</param>
+/// <param name="ClassTargets">[T] class per step (<see cref="Training.Losses.Ignore"/> where none), or empty.</param>
+/// <param name="RegressionTarget">The target at the last step, or empty.</param>
+/// <param name="Legal">For next-symbol prediction: which symbols may legally follow at each step (empty for other tasks).</param>
+public sealed record TaskSequence(float[] Inputs, int Steps, int[] ClassTargets, float[] RegressionTarget, bool[][] Legal);
 
 /// <summary>The embedded Reber grammar (Hochreiter &amp; Schmidhuber 1997, experiment 1): 7 symbols, next-symbol prediction.</summary>
 public static class EmbeddedReber
