@@ -37,9 +37,9 @@ public static class RunCommand
                 DirectoryInfo dir = parse.GetValue(output)!;
                 dir.Create();
                 int state = o.Directions * o.Layers;
-                Write(Path.Combine(dir.FullName, "y.npy"), r.Output, o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
-                Write(Path.Combine(dir.FullName, "hn.npy"), r.Hn, [state, batch, o.HiddenSize]);
-                if (o.Cell == CellKind.Lstm) Write(Path.Combine(dir.FullName, "cn.npy"), r.Cn, [state, batch, o.HiddenSize]);
+                Npy.Write(Path.Combine(dir.FullName, "y.npy"), r.Output, o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
+                Npy.Write(Path.Combine(dir.FullName, "hn.npy"), r.Hn, [state, batch, o.HiddenSize]);
+                if (o.Cell == CellKind.Lstm) Npy.Write(Path.Combine(dir.FullName, "cn.npy"), r.Cn, [state, batch, o.HiddenSize]);
                 AnsiConsole.MarkupLineInterpolated($"{(o.Cell == CellKind.Lstm ? "LSTM" : "RNN")} I = {o.InputSize}, H = {o.HiddenSize}, L = {o.Layers}, D = {o.Directions}{(imported.Prefix.Length > 0 ? $", prefix '{imported.Prefix}'" : "")}: T = {steps}, B = {batch} → {dir.FullName}");
                 return 0;
             }
@@ -50,12 +50,5 @@ public static class RunCommand
             }
         });
         return command;
-    }
-
-    private static void Write(string path, float[] data, int[] shape)
-    {
-        string temp = path + ".tmp";
-        using (FileStream s = File.Create(temp)) Npy.Write(s, data, shape);
-        File.Move(temp, path, overwrite: true);
     }
 }

@@ -117,11 +117,7 @@ public sealed class CliTests : IDisposable
                     Array.Copy(xs, ((t * x[1]) + b) * x[2], swapped, ((b * x[0]) + t) * x[2], x[2]);
             xs = swapped;
         }
-        void Save(string name, float[] data, int[] shape)
-        {
-            using FileStream f = File.Create(Path.Combine(work, name));
-            Lstm.Core.NumPy.Npy.Write(f, data, shape);
-        }
+        void Save(string name, float[] data, int[] shape) => Lstm.Core.NumPy.Npy.Write(Path.Combine(work, name), data, shape);
         Save("x.npy", xs, batchFirst ? [x[1], x[0], x[2]] : x);
         Save("h0.npy", a["h0"].ToSingle(), a["h0"].Shape);
         Save("c0.npy", a["c0"].ToSingle(), a["c0"].Shape);

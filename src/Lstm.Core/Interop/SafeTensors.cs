@@ -113,11 +113,9 @@ public static class SafeTensors
         }
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(header.ToDictionary(kv => kv.Key, kv => (SafeTensorEntry)kv.Value), InteropJson.Default.DictionaryStringSafeTensorEntry);
         int pad = (8 - (json.Length % 8)) % 8; // the format allows trailing spaces; aligned data is friendlier to mmap
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp-" + Environment.ProcessId);
-        using (var s = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        AtomicFile.Write(path, s =>
         {
-            Span<byte> n = stackalloc byte[8];
+            byte[] n = new byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(n, (ulong)(json.Length + pad));
             s.Write(n);
             s.Write(json);
@@ -128,8 +126,7 @@ public static class SafeTensors
                 for (int i = 0; i < t.Data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * 4), t.Data[i]);
                 s.Write(raw);
             }
-        }
-        File.Move(temp, full, overwrite: true);
+        });
     }
 
     private static NamedTensor Decode(string name, string dtype, int[] shape, ReadOnlySpan<byte> bytes, string what)

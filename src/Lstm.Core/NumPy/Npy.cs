@@ -98,6 +98,13 @@ public static partial class Npy
         return new NpyArray(descr, shape, data);
     }
 
+    /// <summary>Writes a float32 array as a version 1.0 <c>.npy</c> file, through a temporary file renamed into place.</summary>
+    public static void Write(string path, float[] data, params int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        AtomicFile.Write(path, s => Write(s, data, shape));
+    }
+
     /// <summary>Writes a float32 array as version 1.0 <c>.npy</c>.</summary>
     public static void Write(Stream stream, ReadOnlySpan<float> data, params int[] shape)
     {

@@ -75,16 +75,14 @@ public static class Npz
     public static void Write(string path, IEnumerable<(string Name, float[] Data, int[] Shape)> arrays)
     {
         ArgumentNullException.ThrowIfNull(arrays);
-        string temp = path + ".tmp-" + Environment.ProcessId;
-        using (FileStream s = File.Create(temp))
-        using (var zip = new ZipArchive(s, ZipArchiveMode.Create))
+        AtomicFile.Write(path, s =>
         {
+            using var zip = new ZipArchive(s, ZipArchiveMode.Create, leaveOpen: true);
             foreach (var (name, data, shape) in arrays)
             {
                 using Stream member = zip.CreateEntry(name + ".npy", CompressionLevel.NoCompression).Open();
                 Npy.Write(member, data, shape);
             }
-        }
-        File.Move(temp, path, overwrite: true);
+        });
     }
 }

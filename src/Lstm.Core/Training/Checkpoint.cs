@@ -38,15 +38,11 @@ public sealed class Checkpoint
         BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(12), payload.Length);
         BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(20), XxHash64.HashToUInt64(payload));
 
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp-" + Environment.ProcessId);
-        using (var s = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        AtomicFile.Write(path, s =>
         {
             s.Write(header);
             s.Write(payload);
-            s.Flush(flushToDisk: true);
-        }
-        File.Move(temp, full, overwrite: true);
+        });
     }
 
     public static Checkpoint Load(string path)
