@@ -95,10 +95,10 @@ public static class ExperimentRunner
 
     private static (bool Correct, double Error) TrainOne(RecurrentNetwork net, Dense head, Optimizer optimizer, TaskSequence s, ExperimentSpec spec)
     {
-        int t = s.Steps, h = net.Options.HiddenSize, o = spec.Outputs;
+        int t = s.Steps, o = spec.Outputs;
         TrainingTrace trace = net.ForwardTraining(s.Inputs, t, 1);
         float[] y = trace.Result.Output;
-        float[] outputs = new float[t * o], dOut = new float[t * o], dY = new float[t * h];
+        float[] outputs = new float[t * o], dOut = new float[t * o];
         head.Forward(y, t, outputs);
         bool correct;
         double error;
@@ -134,14 +134,9 @@ public static class ExperimentRunner
                 correct = true;
             }
         }
-        ParameterSet grads = net.CreateGradients();
-        float[] dW = new float[head.Weight.Length], dB = new float[head.Bias.Length];
-        head.Backward(y, dOut, t, dY, dW, dB);
-        net.Backward(trace, dY, default, default, grads);
-        var all = grads.Infos.Select(i => grads[i.Name]).Append(dW).Append(dB).ToList();
-        GradientClipping.ClipByGlobalNorm(all, 1.0);
-        net.UpdateParameters(p => optimizer.Step(p.Infos.Select(i => (p[i.Name], grads[i.Name])).Append((head.Weight, dW)).Append((head.Bias, dB)).ToList(), spec.LearningRate));
-        head.Update();
+        var gradients = HeadedGradients.Backward(net, head, trace, dOut, t);
+        gradients.ClipByGlobalNorm(1.0);
+        gradients.Apply(net, head, optimizer, spec.LearningRate);
         return (correct, error);
     }
 

@@ -52,7 +52,7 @@ public sealed class CharTrainer
     public double TrainStep()
     {
         CharModelOptions o = Model.Options;
-        int t = o.SequenceLength, b = o.Batch, v = Model.Vocabulary.Length, h = o.Hidden;
+        int t = o.SequenceLength, b = o.Batch, v = Model.Vocabulary.Length;
         float[] x = new float[t * b * v];
         int[] targets = new int[t * b];
         for (int lane = 0; lane < b; lane++)
@@ -67,28 +67,17 @@ public sealed class CharTrainer
 
         RecurrentNetwork net = Model.Network;
         TrainingTrace trace = net.ForwardTraining(x, t, b, carriedH, carriedC, o.Dropout, random);
-        float[] logits = new float[t * b * v], dLogits = new float[t * b * v], dY = new float[t * b * h];
+        float[] logits = new float[t * b * v], dLogits = new float[t * b * v];
         Model.Head.Forward(trace.Result.Output, t * b, logits);
         double loss = Losses.SoftmaxCrossEntropy(logits, t * b, v, targets, dLogits);
 
-        ParameterSet grads = net.CreateGradients();
-        float[] dW = new float[Model.Head.Weight.Length], dB = new float[Model.Head.Bias.Length];
-        Model.Head.Backward(trace.Result.Output, dLogits, t * b, dY, dW, dB);
-        net.Backward(trace, dY, default, default, grads);
-
-        var gradients = grads.Infos.Select(i => grads[i.Name]).Append(dW).Append(dB).ToList();
-        double norm = GradientClipping.ClipByGlobalNorm(gradients, o.ClipNorm);
+        var gradients = HeadedGradients.Backward(net, Model.Head, trace, dLogits, t * b);
+        double norm = gradients.ClipByGlobalNorm(o.ClipNorm);
         if (!double.IsFinite(loss) || !double.IsFinite(norm))
         {
             throw new TrainingDivergedException($"Training diverged at step {Step + 1}: loss {loss}, gradient norm {norm}. The parameters were not updated.");
         }
-        double lr = new LearningRateSchedule(o.LearningRate, o.DecayEvery, o.DecayFactor).At(Step);
-        net.UpdateParameters(p =>
-        {
-            var tensors = p.Infos.Select(i => (p[i.Name], grads[i.Name])).Append((Model.Head.Weight, dW)).Append((Model.Head.Bias, dB)).ToList();
-            optimizer.Step(tensors, lr);
-        });
-        Model.Head.Update();
+        gradients.Apply(net, Model.Head, optimizer, new LearningRateSchedule(o.LearningRate, o.DecayEvery, o.DecayFactor).At(Step));
 
         carriedH = trace.Result.Hn;
         carriedC = trace.Result.Cn;
