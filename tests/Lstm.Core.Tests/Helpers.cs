@@ -23,18 +23,21 @@ internal static class Helpers
         return d;
     }
 
-    /// <summary>The directory that holds shared/ (read-only fixtures), found by walking up from the test binary to the solution.</summary>
-    public static string SharedDirectory()
+    /// <summary>The repository: the directory of Lstm.sln, found by walking up from the test binary.</summary>
+    public static string RepositoryRoot()
     {
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "Lstm.sln")))
             {
-                return Path.Combine(dir.Parent!.FullName, "shared");
+                return dir.FullName;
             }
         }
         throw new DirectoryNotFoundException("Lstm.sln not found above " + AppContext.BaseDirectory);
     }
+
+    /// <summary>shared/ (read-only fixtures), beside the repository.</summary>
+    public static string SharedDirectory() => Path.Combine(Path.GetDirectoryName(RepositoryRoot())!, "shared");
 
     /// <summary>Worst |a - b| / (1 + |b|) over two arrays.</summary>
     public static double WorstError(float[] actual, double[] expected)

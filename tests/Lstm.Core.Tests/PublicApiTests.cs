@@ -13,7 +13,7 @@ public class PublicApiTests
     public void PublicApi_MatchesTheApprovedFile()
     {
         string api = typeof(Lstm.Core.RecurrentNetwork).Assembly.GeneratePublicApi(new ApiGeneratorOptions { IncludeAssemblyAttributes = false }).ReplaceLineEndings("\n");
-        string dir = Path.Combine(RepositoryRoot(), "tests", "Lstm.Core.Tests", "PublicApi");
+        string dir = Path.Combine(Helpers.RepositoryRoot(), "tests", "Lstm.Core.Tests", "PublicApi");
         string approved = Path.Combine(dir, "Lstm.Core.approved.txt");
         string received = Path.Combine(dir, "Lstm.Core.received.txt");
         if (File.Exists(approved) && File.ReadAllText(approved).ReplaceLineEndings("\n") == api)
@@ -23,14 +23,5 @@ public class PublicApiTests
         }
         File.WriteAllText(received, api);
         Assert.Fail($"The public API of Lstm.Core changed: compare {received} with {approved}, and copy it over if the change is meant.");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "Lstm.sln"))) return d.FullName;
-        }
-        throw new DirectoryNotFoundException("Lstm.sln not found above " + AppContext.BaseDirectory);
     }
 }
