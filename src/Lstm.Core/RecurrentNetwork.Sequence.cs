@@ -34,7 +34,13 @@ public sealed partial class RecurrentNetwork
         RecurrentOptions o = Options;
         ShapeCheck.NonNegative(steps, nameof(steps));
         ShapeCheck.NonNegative(batch, nameof(batch));
-        int l = o.Layers, d = o.Directions, h = o.HiddenSize, gh = o.Gates * h, rows = steps * batch;
+        int l = o.Layers, d = o.Directions, h = o.HiddenSize, gh = o.Gates * h;
+        // The largest buffers a pass allocates, checked before any of them is: the gate pre-activations [T·B, G·H],
+        // each layer's output [T·B, D·H] and its input, and the states [D·L, B, H].
+        int rows = ShapeCheck.Elements(nameof(steps), "the rows steps × batch", steps, batch);
+        ShapeCheck.Elements(nameof(steps), "the gate buffer steps × batch × gates·hidden", steps, batch, gh);
+        ShapeCheck.Elements(nameof(steps), "a layer's output steps × batch × directions·hidden", steps, batch, o.OutputSize);
+        ShapeCheck.Elements(nameof(batch), "the states directions·layers × batch × hidden", d * l, batch, h);
         ShapeCheck.Exact(x, nameof(x), o.BatchFirst ? [batch, steps, o.InputSize] : [steps, batch, o.InputSize]);
         ShapeCheck.ExactOrEmpty(h0, nameof(h0), d * l, batch, h);
         ShapeCheck.ExactOrEmpty(c0, nameof(c0), d * l, batch, h);
@@ -45,6 +51,11 @@ public sealed partial class RecurrentNetwork
         float[] h0All = h0.IsEmpty ? new float[d * l * batch * h] : h0.ToArray();
         float[] c0All = o.Cell == CellKind.Rnn ? [] : c0.IsEmpty ? new float[d * l * batch * h] : c0.ToArray();
         float[] hn = new float[d * l * batch * h], cn = o.Cell == CellKind.Rnn ? [] : new float[d * l * batch * h];
+        if (CheckFinite)
+        {
+            new FiniteProbe(nameof(h0), 0, 0, -1).Rows(h0All, d * l * batch, h, h);
+            new FiniteProbe(nameof(c0), 0, 0, -1).Rows(c0All, c0All.Length / h, h, h);
+        }
 
         var inputs = new float[l][];
         var outputs = new float[l][];
@@ -52,6 +63,10 @@ public sealed partial class RecurrentNetwork
         var cells = new float[l * d][];
         var masks = new float[l][];
         float[] input = Layout.ToTimeMajor(x, steps, batch, o.InputSize, o.BatchFirst);
+        for (int t = 0; CheckFinite && t < steps; t++)
+        {
+            new FiniteProbe(nameof(x), 0, 0, t).Rows(input.AsSpan(t * batch * o.InputSize), batch, o.InputSize, o.InputSize);
+        }
         float[]? gateScratch = training ? null : new float[rows * gh];
         float[]? cScratch = training || o.Cell == CellKind.Rnn ? null : new float[2 * batch * h];
         for (int layer = 0; layer < l; layer++)
@@ -77,7 +92,7 @@ public sealed partial class RecurrentNetwork
                     KeepAllC = training,
                 };
                 SequencePass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(state, batch * h),
-                    o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, Path);
+                    o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, Path, CheckFinite ? layer : -1);
             }
             input = y;
             if (dropout > 0 && layer < l - 1)
@@ -107,7 +122,8 @@ public sealed partial class RecurrentNetwork
         ArgumentNullException.ThrowIfNull(trace);
         ArgumentNullException.ThrowIfNull(gradients);
         RecurrentOptions o = Options;
-        int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize, rows = steps * batch;
+        int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize;
+        int rows = ShapeCheck.Elements(nameof(trace), "the backward buffer steps × batch × gates·hidden", steps, batch, o.Gates * h) / (o.Gates * h);
         if (trace.LayerOutputs.Length != l || gradients.Infos.Count != parameters.Infos.Count)
         {
             throw new ArgumentException("The trace or the gradients belong to a network of another shape.", nameof(trace));

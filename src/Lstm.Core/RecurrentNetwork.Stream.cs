@@ -29,11 +29,15 @@ public sealed class StreamState
 
     internal float[] Gates { get; }    // [B, G·H] scratch
 
+    /// <summary>Steps taken since the state was created or reset.</summary>
+    public long Steps { get; internal set; }
+
     /// <summary>Sets h and c of every layer to 0.</summary>
     public void Reset()
     {
         foreach (float[] v in H) Array.Clear(v);
         foreach (float[] v in C) Array.Clear(v);
+        Steps = 0;
     }
 
     /// <summary>h of layer <paramref name="layer"/>, [B, H].</summary>
@@ -53,6 +57,7 @@ public sealed partial class RecurrentNetwork
         {
             throw new InvalidOperationException("A bidirectional network needs the whole sequence; it cannot be stepped as a stream.");
         }
+        ShapeCheck.Elements(nameof(batch), "the stream's gates batch × gates·hidden", batch, Options.Gates * (long)Options.HiddenSize);
         if (batch <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must be ≥ 1.");
@@ -83,6 +88,11 @@ public sealed partial class RecurrentNetwork
             ShapeCheck.Exact(y, nameof(y), b, h);
         }
 
+        int step = (int)Math.Min(state.Steps, int.MaxValue);
+        if (CheckFinite)
+        {
+            new FiniteProbe(nameof(x), 0, 0, step).Rows(x, b, o.InputSize, o.InputSize);
+        }
         Span<float> gates = state.Gates;
         ReadOnlySpan<float> input = x;
         for (int layer = 0; layer < o.Layers; layer++)
@@ -102,8 +112,17 @@ public sealed partial class RecurrentNetwork
             {
                 RnnCell.Forward(gates, hState, Path);
             }
+            if (CheckFinite)
+            {
+                if (o.Cell == CellKind.Lstm)
+                {
+                    new FiniteProbe("c", layer, 0, step).Rows(state.C[layer].AsSpan(state.Current[layer] * b * h), b, h, h);
+                }
+                new FiniteProbe("h", layer, 0, step).Rows(hState, b, h, h);
+            }
             input = hState;
         }
+        state.Steps++;
         input.CopyTo(y);
     }
 }

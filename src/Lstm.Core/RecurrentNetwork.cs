@@ -24,6 +24,14 @@ public sealed partial class RecurrentNetwork
 
     public RecurrentOptions Options { get; }
 
+    /// <summary>
+    /// Off by default: NaN and infinity propagate like any float, at no cost. On, <see cref="Forward"/>,
+    /// <see cref="ForwardTraining"/> and <see cref="Step"/> check their inputs and every h and c they make, and throw
+    /// <see cref="NonFiniteValueException"/> naming the tensor, layer, direction, step, batch row and unit of the first
+    /// non-finite value. Set it before sharing the network between threads.
+    /// </summary>
+    public bool CheckFinite { get; set; }
+
     /// <summary>The kernel path this network runs on.</summary>
     public SimdPath Path { get; }
 

@@ -49,6 +49,9 @@ public sealed record RecurrentOptions(
         if (InputSize <= 0) throw new ArgumentOutOfRangeException(nameof(InputSize), InputSize, "InputSize must be ≥ 1.");
         if (HiddenSize <= 0) throw new ArgumentOutOfRangeException(nameof(HiddenSize), HiddenSize, "HiddenSize must be ≥ 1.");
         if (Layers <= 0) throw new ArgumentOutOfRangeException(nameof(Layers), Layers, "Layers must be ≥ 1.");
+        // Every parameter and per-row buffer must fit one array: 4H × max(I, D·H) weights and D·L·H state per row.
+        ShapeCheck.Elements(nameof(HiddenSize), "the largest weight matrix", Gates * (long)HiddenSize, Math.Max(InputSize, Directions * (long)HiddenSize));
+        ShapeCheck.Elements(nameof(Layers), "the state h0 for one batch row", Directions * (long)Layers, HiddenSize);
         if (Cell == CellKind.Rnn && (Peepholes || !ForgetGate))
         {
             throw new ArgumentException("Peepholes and ForgetGate = false apply to LSTM cells only.", nameof(Cell));

@@ -22,7 +22,9 @@ internal static class SequencePass
         public bool KeepAllC;
     }
 
-    public static void Forward(RecurrentOptions o, PackedLayer w, int dir, int steps, int batch, Buffers buf, Span<float> hn, Span<float> cn, SimdPath path)
+    // checkLayer ≥ 0: throw NonFiniteValueException naming this layer at the first non-finite h or c.
+    public static void Forward(RecurrentOptions o, PackedLayer w, int dir, int steps, int batch, Buffers buf, Span<float> hn, Span<float> cn, SimdPath path,
+        int checkLayer = -1)
     {
         int h = o.HiddenSize, gh = o.Gates * h, ldy = o.OutputSize, inSize = w.InputWeights.Columns, rows = batch;
         if (rows == 0)
@@ -48,6 +50,14 @@ internal static class SequencePass
                 {
                     RnnCell.Forward(gt.Slice(b * h, h), ht.Slice(b * ldy, h), path); // h_t = tanh(G_t)
                 }
+            }
+            if (checkLayer >= 0)
+            {
+                if (o.Cell == CellKind.Lstm)
+                {
+                    new FiniteProbe("c", checkLayer, dir, t).Rows(CSlot(buf, t, s, rows, h), rows, h, h);
+                }
+                new FiniteProbe("h", checkLayer, dir, t).Rows(ht, rows, h, ldy);
             }
         }
 

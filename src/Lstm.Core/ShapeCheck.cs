@@ -21,6 +21,25 @@ internal static class ShapeCheck
         }
     }
 
+    /// <summary>
+    /// The element count of a buffer sized by the product of <paramref name="dims"/>, or a clear error (before anything
+    /// is allocated) when it exceeds the largest .NET array.
+    /// </summary>
+    public static int Elements(string name, string what, params long[] dims)
+    {
+        long n = 1;
+        foreach (long d in dims)
+        {
+            n = d == 0 || n <= Array.MaxLength / d ? n * d : long.MaxValue;
+        }
+        if (n > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(name,
+                $"{what} [{string.Join(", ", dims)}] needs more than {Array.MaxLength:N0} elements, the largest .NET array; use fewer steps or a smaller batch.");
+        }
+        return (int)n;
+    }
+
     public static void NonNegative(int value, string name)
     {
         if (value < 0)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Lstm.Simd.Vectors;
 
@@ -32,14 +33,14 @@ internal readonly struct V256(Vector256<float> value) : IVec<V256>
     public static V256 operator /(V256 a, V256 b) => new(a.Value / b.Value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V256 Fma(V256 a, V256 b, V256 c) => new(Vector256.FusedMultiplyAdd(a.Value, b.Value, c.Value));
+    public static V256 Fma(V256 a, V256 b, V256 c) => new(System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a.Value, b.Value, c.Value));
 
-    // MaxNative/MinNative compile to maxps/minps, which return the second operand when either is NaN.
+    // maxps/minps (x86 intrinsics, so that net8.0 has them too), which return the second operand when either is NaN.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V256 MaxKeepNaN(V256 bound, V256 x) => new(Vector256.MaxNative(bound.Value, x.Value));
+    public static V256 MaxKeepNaN(V256 bound, V256 x) => new(Avx.Max(bound.Value, x.Value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V256 MinKeepNaN(V256 bound, V256 x) => new(Vector256.MinNative(bound.Value, x.Value));
+    public static V256 MinKeepNaN(V256 bound, V256 x) => new(Avx.Min(bound.Value, x.Value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 LessThan(V256 a, V256 b) => new(Vector256.LessThan(a.Value, b.Value));

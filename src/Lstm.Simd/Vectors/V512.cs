@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Lstm.Simd.Vectors;
 
@@ -32,14 +33,14 @@ internal readonly struct V512(Vector512<float> value) : IVec<V512>
     public static V512 operator /(V512 a, V512 b) => new(a.Value / b.Value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512 Fma(V512 a, V512 b, V512 c) => new(Vector512.FusedMultiplyAdd(a.Value, b.Value, c.Value));
+    public static V512 Fma(V512 a, V512 b, V512 c) => new(Avx512F.FusedMultiplyAdd(a.Value, b.Value, c.Value));
 
-    // MaxNative/MinNative compile to maxps/minps, which return the second operand when either is NaN.
+    // maxps/minps (x86 intrinsics, so that net8.0 has them too), which return the second operand when either is NaN.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512 MaxKeepNaN(V512 bound, V512 x) => new(Vector512.MaxNative(bound.Value, x.Value));
+    public static V512 MaxKeepNaN(V512 bound, V512 x) => new(Avx512F.Max(bound.Value, x.Value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512 MinKeepNaN(V512 bound, V512 x) => new(Vector512.MinNative(bound.Value, x.Value));
+    public static V512 MinKeepNaN(V512 bound, V512 x) => new(Avx512F.Min(bound.Value, x.Value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 LessThan(V512 a, V512 b) => new(Vector512.LessThan(a.Value, b.Value));
