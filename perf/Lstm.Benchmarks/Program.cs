@@ -11,6 +11,12 @@ if (args.Contains("--verify-activations"))
     return ActivationVerifier.Run(args.Contains("--quick") ? 16u : 1u);
 }
 
+int soakAt = Array.IndexOf(args, "--soak");
+if (soakAt >= 0)
+{
+    return Soak.Run(soakAt + 1 < args.Length ? long.Parse(args[soakAt + 1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
+}
+
 // Short but stable: one launch, enough iterations that the ratios in one run repeat from run to run.
 IConfig config = DefaultConfig.Instance
     .AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(4).WithIterationCount(12).WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(150)).AsDefault())

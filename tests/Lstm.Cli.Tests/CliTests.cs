@@ -67,6 +67,51 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Train_KilledWhileSaving_AlwaysLeavesALoadableCheckpoint()
+    {
+        // A 2 × 256 model saves ~10 MB (weights and Adam state) after every step. Even-numbered kills strike the moment
+        // the temporary file appears, that is mid-save; odd ones at a random moment. After each, the checkpoint loads.
+        string[] settings = ["--hidden", "256", "--layers", "2", "--seq-len", "2", "--batch", "1", "--sample-every", "1",
+            "--max-seconds", "60", "--out", "k.ckpt", "--plot", "k.png"];
+        string checkpoint = Path.Combine(work, "k.ckpt");
+        var rng = new Random(7);
+        int leftBehind = 0;
+        for (int kill = 0; kill < 6; kill++)
+        {
+            var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = work, RedirectStandardOutput = true, RedirectStandardError = true };
+            psi.ArgumentList.Add(CliPath());
+            foreach (string a in (string[])["train", .. settings, "--steps", "100000", .. kill == 0 ? Array.Empty<string>() : ["--resume", "k.ckpt"]]) psi.ArgumentList.Add(a);
+            psi.Environment["NO_COLOR"] = "1";
+            using Process p = Process.Start(psi)!;
+            p.OutputDataReceived += (_, _) => { };
+            p.ErrorDataReceived += (_, _) => { };
+            p.BeginOutputReadLine();
+            p.BeginErrorReadLine();
+            string temp = Path.Combine(work, $".k.ckpt.tmp-{p.Id}");
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!(File.Exists(checkpoint) && File.Exists(temp)) && DateTime.UtcNow < deadline && !p.HasExited)
+            {
+                Thread.SpinWait(1000);
+            }
+            Assert.False(p.HasExited, "training ended before it could be killed");
+            if (kill % 2 == 1)
+            {
+                Thread.Sleep(rng.Next(500));
+            }
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+            leftBehind += File.Exists(temp) ? 1 : 0;
+
+            Lstm.Core.Training.CharLanguageModel model = Lstm.Core.Training.CharTrainer.LoadModel(checkpoint);
+            Assert.Equal(256, model.Options.Hidden);
+        }
+        Assert.True(leftBehind > 0, "no kill landed mid-save, so the test proved nothing");
+        var (code, output) = Run(["train", .. settings, "--steps", "1", "--resume", "k.ckpt"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("resume at step", output);
+    }
+
+    [Fact]
     public void Train_ThatDiverges_StopsWithAClearError_AndKeepsTheLastGoodCheckpoint()
     {
         string text = string.Concat(Enumerable.Repeat("abc ", 30));

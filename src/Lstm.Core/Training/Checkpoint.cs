@@ -45,11 +45,23 @@ public sealed class Checkpoint
         });
     }
 
+    /// <summary>Reads a checkpoint file; a damaged or foreign file gives an <see cref="InvalidDataException"/>.</summary>
     public static Checkpoint Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         using var s = File.OpenRead(path);
-        if (s.Length < HeaderBytes)
+        return Read(s, path);
+    }
+
+    /// <summary>Reads a checkpoint from a seekable stream; <paramref name="path"/> names it in messages.</summary>
+    public static Checkpoint Read(Stream s, string path = "checkpoint")
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!s.CanSeek)
+        {
+            throw new ArgumentException("The checkpoint stream must be seekable (its length is checked before reading).", nameof(s));
+        }
+        if (s.Length - s.Position < HeaderBytes)
         {
             throw new InvalidDataException($"{path}: {s.Length} bytes is too short for a checkpoint.");
         }
@@ -65,9 +77,9 @@ public sealed class Checkpoint
             throw new InvalidDataException($"{path}: checkpoint format version {version}; this library reads version {FormatVersion}.");
         }
         long length = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(12));
-        if (length != s.Length - HeaderBytes)
+        if (length != s.Length - s.Position)
         {
-            throw new InvalidDataException($"{path}: the header declares {length} payload bytes but the file holds {s.Length - HeaderBytes}: truncated or corrupted.");
+            throw new InvalidDataException($"{path}: the header declares {length} payload bytes but the file holds {s.Length - s.Position}: truncated or corrupted.");
         }
         byte[] payload = new byte[length];
         s.ReadExactly(payload);
