@@ -14,9 +14,32 @@ internal sealed class PackedLayer
         {
             bias[i] = bih[i] + bhh[i];
         }
+        Bias = bias;
+        options = o;
         InputWeights = PackedMatrix.Pack(p.Get(layer, direction, ParameterRole.WeightIh), gh, o.LayerInputSize(layer), bias);
         RecurrentWeights = PackedMatrix.Pack(p.Get(layer, direction, ParameterRole.WeightHh), gh, o.HiddenSize);
         Peepholes = o.Peepholes ? (float[])p.Get(layer, direction, ParameterRole.Peephole).Clone() : [];
+    }
+
+    private readonly RecurrentOptions options;
+    private Tuple<int, Threading.HiddenSlice[]>? slices;
+
+    /// <summary>b_ih + b_hh, [G·H].</summary>
+    public float[] Bias { get; }
+
+    /// <summary>
+    /// The layer split by hidden units for <paramref name="parts"/> threads (possibly fewer slices when H is small),
+    /// made on first use and kept; the layer is replaced whenever its parameters change.
+    /// </summary>
+    public Threading.HiddenSlice[] Slices(int parts)
+    {
+        Tuple<int, Threading.HiddenSlice[]>? s = Volatile.Read(ref slices);
+        if (s is null || s.Item1 != parts)
+        {
+            s = Tuple.Create(parts, Threading.HiddenSlice.Split(options, this, InputWeights.Columns, parts));
+            Volatile.Write(ref slices, s);
+        }
+        return s.Item2;
     }
 
     /// <summary>[G·H, in] with bias b_ih + b_hh: the input projection of all steps in one GEMM.</summary>

@@ -91,6 +91,18 @@ public sealed partial class RecurrentNetwork
                     C0 = o.Cell == CellKind.Lstm ? c0All.AsSpan(state, batch * h) : default,
                     KeepAllC = training,
                 };
+                if (!training && !CheckFinite && Threads > 1 && rows > 0 && CanSplit(layer, dir, batch) && TryTeam() is { } team)
+                {
+                    try
+                    {
+                        ForwardOnTeam(team, layer, dir, steps, batch, input, y, g, c, h0All, c0All, hn, cn, state);
+                    }
+                    finally
+                    {
+                        ReturnTeam(team);
+                    }
+                    continue;
+                }
                 SequencePass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(state, batch * h),
                     o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, Path, CheckFinite ? layer : -1);
             }

@@ -1,0 +1,58 @@
+using Lstm.Core.Threading;
+
+namespace Lstm.Core;
+
+public sealed partial class RecurrentNetwork : IDisposable
+{
+    private int threads = 1;
+    private Team? idleTeam;
+
+    /// <summary>
+    /// Threads for <see cref="Forward"/>: the calling thread plus <c>Threads - 1</c> workers the network keeps (idle
+    /// ones block; <see cref="Dispose"/> stops them). Small batches split the hidden units, so that each core keeps its
+    /// slice of the weights in its own cache; batches of 16 rows per thread and more split the rows. Results are bitwise
+    /// the same for every count. Training passes and <see cref="CheckFinite"/> run on the calling thread; streams take
+    /// their own count in <see cref="CreateStream"/>. Set it before sharing the network.
+    /// </summary>
+    public int Threads
+    {
+        get => threads;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 256);
+            threads = value;
+            Interlocked.Exchange(ref idleTeam, null)?.Dispose();
+        }
+    }
+
+    /// <summary>Stops the worker threads <see cref="Threads"/> started. The network stays usable (they restart on demand).</summary>
+    public void Dispose() => Interlocked.Exchange(ref idleTeam, null)?.Dispose();
+
+    // One team is kept; a concurrent call gets a fresh one, disposed afterwards.
+    private Team TryTeam() => Interlocked.Exchange(ref idleTeam, null) is { } t && t.Size == threads ? t : new Team(threads);
+
+    private void ReturnTeam(Team team)
+    {
+        if (team.Size != threads || Interlocked.CompareExchange(ref idleTeam, team, null) is not null)
+        {
+            team.Dispose();
+        }
+    }
+
+    private void ForwardOnTeam(Team team, int layer, int dir, int steps, int batch, float[] input, float[] y, float[] gates, float[] cells,
+        float[] h0, float[] c0, float[] hn, float[] cn, int stateOffset)
+    {
+        PackedLayer w = Packed(layer, dir);
+        var job = new SplitSequence
+        {
+            O = Options, Layer = w, Dir = dir, Steps = steps, Batch = batch, X = input, Y = y, Gates = gates, C = cells,
+            H0 = h0, C0 = c0, Hn = hn, Cn = cn, StateOffset = stateOffset, Path = Path,
+        };
+        SplitSequence.Forward(team, job);
+    }
+
+    // Rows split for any H; units split only when H gives every thread a slice.
+    private bool CanSplit(int layer, int dir, int batch) =>
+        batch >= SplitSequence.RowsPerMemberForBatchSplit * threads || Packed(layer, dir).Slices(threads).Length == threads;
+}

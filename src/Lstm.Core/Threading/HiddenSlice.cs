@@ -1,0 +1,66 @@
+using Lstm.Simd;
+
+namespace Lstm.Core.Threading;
+
+/// <summary>
+/// The hidden units [Start, Start + Count) of one layer-direction and their packed weight rows, so that one thread
+/// keeps its slice of W_ih and W_hh in its own L2 cache across steps. Gates come out as [rows, G·Count] in the
+/// order i, f, g, o of this slice, which the cell kernels take directly (hidden = Count). Every output column is the
+/// same FMA chain as in the whole matrix, so a split run is bitwise equal to one thread's.
+/// </summary>
+internal sealed class HiddenSlice
+{
+    private HiddenSlice(RecurrentOptions o, float[] wih, float[] whh, float[] bias, float[] peepholes, int inSize, int start, int count)
+    {
+        int h = o.HiddenSize, gates = o.Gates;
+        Start = start;
+        Count = count;
+        float[] sw = new float[gates * count * inSize], sr = new float[gates * count * h], sb = new float[gates * count];
+        for (int g = 0; g < gates; g++)
+        {
+            int from = (g * h) + start, to = g * count;
+            Array.Copy(wih, from * inSize, sw, to * inSize, count * inSize);
+            Array.Copy(whh, from * h, sr, to * h, count * h);
+            Array.Copy(bias, from, sb, to, count);
+        }
+        InputWeights = PackedMatrix.Pack(sw, gates * count, inSize, sb);
+        RecurrentWeights = PackedMatrix.Pack(sr, gates * count, h);
+        Peepholes = peepholes.Length == 0 ? [] : [.. peepholes.AsSpan(start, count), .. peepholes.AsSpan(h + start, count), .. peepholes.AsSpan((2 * h) + start, count)];
+    }
+
+    public int Start { get; }
+
+    public int Count { get; }
+
+    /// <summary>[G·Count, in] with the bias folded in.</summary>
+    public PackedMatrix InputWeights { get; }
+
+    /// <summary>[G·Count, H].</summary>
+    public PackedMatrix RecurrentWeights { get; }
+
+    /// <summary>[3·Count] (i, f, o) or empty.</summary>
+    public float[] Peepholes { get; }
+
+    /// <summary>
+    /// Splits H units into at most <paramref name="parts"/> contiguous slices, in multiples of 16 units where H allows
+    /// (whole 64-column panels of gates per slice), never an empty one.
+    /// </summary>
+    public static HiddenSlice[] Split(RecurrentOptions o, PackedLayer layer, int inSize, int parts)
+    {
+        int h = o.HiddenSize;
+        int chunk = (h + parts - 1) / parts;
+        if (h >= 16 * parts)
+        {
+            chunk = (chunk + 15) / 16 * 16;
+        }
+        float[] wih = new float[o.Gates * h * inSize], whh = new float[o.Gates * h * h];
+        layer.InputWeights.CopyWeightsTo(wih);
+        layer.RecurrentWeights.CopyWeightsTo(whh);
+        var slices = new List<HiddenSlice>();
+        for (int start = 0; start < h; start += chunk)
+        {
+            slices.Add(new HiddenSlice(o, wih, whh, layer.Bias, layer.Peepholes, inSize, start, Math.Min(chunk, h - start)));
+        }
+        return [.. slices];
+    }
+}

@@ -1,0 +1,154 @@
+using Lstm.Simd;
+
+namespace Lstm.Core.Threading;
+
+/// <summary>
+/// One layer-direction's inference forward pass over a whole sequence on a team, rows in time-major order (t·B + b),
+/// the same arithmetic as <see cref="SequencePass.Forward"/> and so the same bits:
+/// <list type="bullet">
+/// <item>small batches split the hidden units: member j projects all T steps through its rows of W_ih, then per step
+/// adds h_{t-1}·W_hh,jᵀ and runs the cell on its units; one barrier per step, as every member reads all of h_{t-1};</item>
+/// <item>large batches split the rows: the input projection of all T·B rows in row chunks, one barrier, then each
+/// member carries its own batch rows through all T steps with no barrier (rows never mix).</item>
+/// </list>
+/// </summary>
+internal sealed class SplitSequence : ITeamJob
+{
+    /// <summary>At or above this many batch rows per member, split rows rather than hidden units.</summary>
+    public const int RowsPerMemberForBatchSplit = 16;
+
+    public required RecurrentOptions O { get; init; }
+    public required PackedLayer Layer { get; init; }
+    public required int Dir { get; init; }
+    public required int Steps { get; init; }
+    public required int Batch { get; init; }
+    public required float[] X { get; init; }       // [T·B, in]
+    public required float[] Y { get; init; }       // [T·B, D·H]; this direction's columns dir·H ..
+    public required float[] Gates { get; init; }   // [T·B, G·H] scratch (row split)
+    public required float[] C { get; init; }       // [2·B, H] ping-pong scratch (row split, LSTM)
+    public required float[] H0 { get; init; }      // state arrays and the offset of this slot's [B, H]
+    public required float[] C0 { get; init; }
+    public required float[] Hn { get; init; }
+    public required float[] Cn { get; init; }
+    public required int StateOffset { get; init; }
+    public required SimdPath Path { get; init; }
+
+    private HiddenSlice[]? slices;
+    private float[][]? sliceGates;
+    private float[][]? sliceCells;
+
+    public static void Forward(Team team, SplitSequence job)
+    {
+        if (job.Batch >= RowsPerMemberForBatchSplit * team.Size)
+        {
+            team.Run(job);
+            return;
+        }
+        job.slices = job.Layer.Slices(team.Size);
+        if (job.slices.Length < team.Size)
+        {
+            throw new InvalidOperationException("The team is larger than the layer's slices."); // callers size teams by slices
+        }
+        int g = job.O.Gates, rows = job.Steps * job.Batch;
+        job.sliceGates = job.slices.Select(s => new float[rows * g * s.Count]).ToArray();
+        job.sliceCells = job.slices.Select(s => new float[job.O.Cell == CellKind.Lstm ? 2 * job.Batch * s.Count : 0]).ToArray();
+        team.Run(job);
+    }
+
+    public void Run(int member, Team team)
+    {
+        if (slices is null)
+        {
+            RunRows(member, team);
+        }
+        else
+        {
+            RunUnits(member, team);
+        }
+    }
+
+    private void RunUnits(int member, Team team)
+    {
+        HiddenSlice s = slices![member];
+        int b = Batch, h = O.HiddenSize, n = s.Count, gn = O.Gates * n, ldy = O.OutputSize, inSize = s.InputWeights.Columns;
+        float[] g = sliceGates![member], c = sliceCells![member];
+        Gemm.Multiply(X, Steps * b, inSize, s.InputWeights, g, gn, Path); // G_j = X·W_ih,jᵀ + b_j, all steps
+        for (int r = 0; r < b && c.Length > 0; r++)
+        {
+            C0.AsSpan(StateOffset + (r * h) + s.Start, n).CopyTo(c.AsSpan(r * n, n));
+        }
+        for (int step = 0; step < Steps; step++)
+        {
+            int t = Dir == 0 ? step : Steps - 1 - step, tPrev = Dir == 0 ? t - 1 : t + 1, now = step & 1;
+            Span<float> gt = g.AsSpan(t * b * gn, b * gn);
+            ReadOnlySpan<float> hPrev = step == 0 ? H0.AsSpan(StateOffset, b * h) : Y.AsSpan((tPrev * b * ldy) + (Dir * h));
+            Gemm.MultiplyAdd(hPrev, b, step == 0 ? h : ldy, s.RecurrentWeights, gt, gn, Path); // G_j,t += h_{t-1}·W_hh,jᵀ
+            Span<float> ht = Y.AsSpan((t * b * ldy) + (Dir * h) + s.Start);
+            if (O.Cell == CellKind.Lstm)
+            {
+                LstmCell.Forward(gt, b, n, c.AsSpan(now * b * n, b * n), c.AsSpan((1 - now) * b * n, b * n), ht, ldy, O.CellOptions, s.Peepholes, Path);
+            }
+            else
+            {
+                for (int r = 0; r < b; r++)
+                {
+                    RnnCell.Forward(gt.Slice(r * n, n), ht.Slice(r * ldy, n), Path);
+                }
+            }
+            team.Barrier();
+        }
+        int last = Dir == 0 ? Steps - 1 : 0, final = Steps & 1;
+        for (int r = 0; r < b; r++)
+        {
+            Y.AsSpan((((last * b) + r) * ldy) + (Dir * h) + s.Start, n).CopyTo(Hn.AsSpan(StateOffset + (r * h) + s.Start, n));
+            if (c.Length > 0)
+            {
+                c.AsSpan((final * b * n) + (r * n), n).CopyTo(Cn.AsSpan(StateOffset + (r * h) + s.Start, n));
+            }
+        }
+    }
+
+    private void RunRows(int member, Team team)
+    {
+        int b = Batch, h = O.HiddenSize, gh = O.Gates * h, ldy = O.OutputSize, inSize = Layer.InputWeights.Columns, size = team.Size;
+        int rows = Steps * b, r0 = (int)((long)rows * member / size), r1 = (int)((long)rows * (member + 1) / size);
+        Gemm.Multiply(X.AsSpan(r0 * inSize), r1 - r0, inSize, Layer.InputWeights, Gates.AsSpan(r0 * gh), gh, Path); // its chunk of all T·B rows
+        team.Barrier();
+
+        int b0 = b * member / size, nb = (b * (member + 1) / size) - b0;
+        bool lstm = O.Cell == CellKind.Lstm;
+        if (lstm)
+        {
+            C0.AsSpan(StateOffset + (b0 * h), nb * h).CopyTo(C.AsSpan(b0 * h, nb * h));
+        }
+        for (int step = 0; step < Steps; step++)
+        {
+            int t = Dir == 0 ? step : Steps - 1 - step, tPrev = Dir == 0 ? t - 1 : t + 1, now = step & 1;
+            Span<float> gt = Gates.AsSpan(((t * b) + b0) * gh, nb * gh);
+            ReadOnlySpan<float> hPrev = step == 0 ? H0.AsSpan(StateOffset + (b0 * h), nb * h) : Y.AsSpan((((tPrev * b) + b0) * ldy) + (Dir * h));
+            Gemm.MultiplyAdd(hPrev, nb, step == 0 ? h : ldy, Layer.RecurrentWeights, gt, gh, Path);
+            Span<float> ht = Y.AsSpan((((t * b) + b0) * ldy) + (Dir * h));
+            if (lstm)
+            {
+                LstmCell.Forward(gt, nb, h, C.AsSpan((now * b * h) + (b0 * h), nb * h), C.AsSpan(((1 - now) * b * h) + (b0 * h), nb * h), ht, ldy,
+                    O.CellOptions, Layer.Peepholes, Path);
+            }
+            else
+            {
+                for (int r = 0; r < nb; r++)
+                {
+                    RnnCell.Forward(gt.Slice(r * h, h), ht.Slice(r * ldy, h), Path);
+                }
+            }
+        }
+        int last = Dir == 0 ? Steps - 1 : 0, final = Steps & 1;
+        for (int r = b0; r < b0 + nb; r++)
+        {
+            Y.AsSpan((((last * b) + r) * ldy) + (Dir * h), h).CopyTo(Hn.AsSpan(StateOffset + (r * h), h));
+            if (lstm)
+            {
+                C.AsSpan((final * b * h) + (r * h), h).CopyTo(Cn.AsSpan(StateOffset + (r * h), h));
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using Lstm.Simd;
+
+namespace Lstm.Core.Threading;
+
+/// <summary>
+/// A stream whose every step is shared by a team: member j owns hidden units [Start_j, Start_j + Count_j) of every
+/// layer, their weight rows (kept in its core's cache) and their cell state. Per layer: gates_j = x·W_ih,jᵀ + b_j +
+/// h_{t-1}·W_hh,jᵀ, the fused cell on those units, then a barrier, because the next layer and the next step read
+/// all of h. h is double-buffered ([2, B, H], by step parity) since members write h_t while others still read
+/// h_{t-1}.
+/// </summary>
+internal sealed class SplitStream : ITeamJob, IDisposable
+{
+    private readonly RecurrentNetwork net;
+    private readonly Team team;
+    private readonly float[] x;         // [B, I]: the step's input, copied in
+    private readonly float[][] h;       // [L][2, B, H]
+    private readonly float[][][] c;     // [L][member][2, B, Count]
+    private readonly float[][][] gates; // [L][member][B, G·Count]
+    private readonly float[][] cellView; // [L][B, H]: c gathered for StreamState.Cell
+
+    public SplitStream(RecurrentNetwork net, int batch, int threads)
+    {
+        this.net = net;
+        RecurrentOptions o = net.Options;
+        Batch = batch;
+        int parts = net.Packed(0, 0).Slices(threads).Length;
+        team = new Team(parts);
+        x = new float[batch * o.InputSize];
+        h = new float[o.Layers][];
+        c = new float[o.Layers][][];
+        gates = new float[o.Layers][][];
+        cellView = new float[o.Layers][];
+        for (int l = 0; l < o.Layers; l++)
+        {
+            HiddenSlice[] slices = net.Packed(l, 0).Slices(parts);
+            h[l] = new float[2 * batch * o.HiddenSize];
+            c[l] = slices.Select(s => new float[o.Cell == CellKind.Lstm ? 2 * batch * s.Count : 0]).ToArray();
+            gates[l] = slices.Select(s => new float[batch * o.Gates * s.Count]).ToArray();
+            cellView[l] = new float[o.Cell == CellKind.Lstm ? batch * o.HiddenSize : 0];
+        }
+    }
+
+    public int Batch { get; }
+
+    public int Threads => team.Size;
+
+    public long Steps { get; set; }
+
+    public void Step(ReadOnlySpan<float> input, Span<float> y)
+    {
+        input.CopyTo(x);
+        team.Run(this);
+        Steps++;
+        Hidden(net.Options.Layers - 1).CopyTo(y);
+    }
+
+    public void Run(int member, Team t)
+    {
+        RecurrentOptions o = net.Options;
+        int b = Batch, hs = o.HiddenSize, now = (int)(Steps & 1), next = 1 - now;
+        for (int l = 0; l < o.Layers; l++)
+        {
+            HiddenSlice s = net.Packed(l, 0).Slices(team.Size)[member];
+            ReadOnlySpan<float> input = l == 0 ? x : h[l - 1].AsSpan(next * b * hs, b * hs);
+            Span<float> g = gates[l][member];
+            Span<float> hNext = h[l].AsSpan((next * b * hs) + s.Start);
+            Gemm.Multiply(input, b, s.InputWeights, g, net.Path);                                // G_j = x·W_ih,jᵀ + b_j
+            Gemm.MultiplyAdd(h[l].AsSpan(now * b * hs, b * hs), b, s.RecurrentWeights, g, net.Path); // G_j += h_{t-1}·W_hh,jᵀ
+            if (o.Cell == CellKind.Lstm)
+            {
+                float[] cj = c[l][member];
+                LstmCell.Forward(g, b, s.Count, cj.AsSpan(now * b * s.Count, b * s.Count), cj.AsSpan(next * b * s.Count, b * s.Count),
+                    hNext, hs, o.CellOptions, s.Peepholes, net.Path);
+            }
+            else
+            {
+                for (int r = 0; r < b; r++)
+                {
+                    RnnCell.Forward(g.Slice(r * s.Count, s.Count), hNext.Slice(r * hs, s.Count), net.Path);
+                }
+            }
+            t.Barrier();
+        }
+    }
+
+    /// <summary>h of a layer after the last step, [B, H].</summary>
+    public ReadOnlySpan<float> Hidden(int layer) => h[layer].AsSpan((int)(Steps & 1) * Batch * net.Options.HiddenSize, Batch * net.Options.HiddenSize);
+
+    /// <summary>c of a layer after the last step, gathered from the members' slices into [B, H].</summary>
+    public ReadOnlySpan<float> Cell(int layer)
+    {
+        if (cellView[layer].Length == 0)
+        {
+            return default;
+        }
+        int b = Batch, hs = net.Options.HiddenSize, now = (int)(Steps & 1);
+        HiddenSlice[] slices = net.Packed(layer, 0).Slices(team.Size);
+        for (int m = 0; m < slices.Length; m++)
+        {
+            int n = slices[m].Count;
+            for (int r = 0; r < b; r++)
+            {
+                c[layer][m].AsSpan((now * b * n) + (r * n), n).CopyTo(cellView[layer].AsSpan((r * hs) + slices[m].Start));
+            }
+        }
+        return cellView[layer];
+    }
+
+    public void Reset()
+    {
+        Steps = 0;
+        foreach (float[] v in h) Array.Clear(v);
+        foreach (float[][] m in c) foreach (float[] v in m) Array.Clear(v);
+    }
+
+    public void Dispose() => team.Dispose();
+}

@@ -1,0 +1,110 @@
+using Lstm.Core;
+using Lstm.Simd;
+
+namespace Lstm.Core.Tests;
+
+/// <summary>One stream or one sequence on several threads: bitwise the same as on one, whatever the count.</summary>
+public class ThreadedTests
+{
+    public static TheoryData<int, int, int, bool, bool> StreamCases()
+    {
+        var data = new TheoryData<int, int, int, bool, bool>();
+        foreach (int threads in new[] { 2, 3, 4 })
+        {
+            foreach (int h in new[] { 7, 33, 64, 130 })
+            {
+                data.Add(threads, h, 1, true, false);
+                data.Add(threads, h, 3, true, true);
+                data.Add(threads, h, 2, false, false);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(StreamCases))]
+    public void SplitStream_EqualsOneThread_BitForBit(int threads, int hidden, int batch, bool lstm, bool peepholes)
+    {
+        var options = new RecurrentOptions(5, hidden, Layers: 2, Cell: lstm ? CellKind.Lstm : CellKind.Rnn, Peepholes: peepholes);
+        RecurrentNetwork net = RecurrentNetwork.Create(options, 11);
+        using StreamState one = net.CreateStream(batch), many = net.CreateStream(batch, threads);
+        Assert.True(many.Threads > 1);
+        float[] x = Helpers.ToFloat(Helpers.Uniform(40 * batch * 5, 3)), y1 = new float[batch * hidden], yn = new float[batch * hidden];
+        for (int t = 0; t < 40; t++)
+        {
+            net.Step(one, x.AsSpan(t * batch * 5, batch * 5), y1);
+            net.Step(many, x.AsSpan(t * batch * 5, batch * 5), yn);
+            Helpers.AssertBitwise(y1, yn, $"y at step {t}");
+        }
+        for (int l = 0; l < 2; l++)
+        {
+            Helpers.AssertBitwise(one.Hidden(l).ToArray(), many.Hidden(l).ToArray(), $"h of layer {l}");
+            Helpers.AssertBitwise(one.Cell(l).ToArray(), many.Cell(l).ToArray(), $"c of layer {l}");
+        }
+        many.Reset();
+        net.Step(many, x.AsSpan(0, batch * 5), yn);
+        one.Reset();
+        net.Step(one, x.AsSpan(0, batch * 5), y1);
+        Helpers.AssertBitwise(y1, yn, "after reset");
+    }
+
+    [Fact]
+    public void SplitStream_AllocatesNothing_AndChecksFinite()
+    {
+        RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(32, 64, Layers: 2), 1);
+        using StreamState s = net.CreateStream(1, threads: 2);
+        float[] x = Helpers.ToFloat(Helpers.Uniform(32, 2)), y = new float[64];
+        for (int i = 0; i < 100; i++) net.Step(s, x, y);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5_000; i++) net.Step(s, x, y);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        float[] b = net.GetParameter("bias_hh_l1");
+        b[(2 * 64) + 50] = float.NaN; // unit 50: in the second thread's slice
+        net.SetParameter("bias_hh_l1", b);
+        net.CheckFinite = true;
+        var e = Assert.Throws<NonFiniteValueException>(() => net.Step(s, x, y));
+        Assert.Equal(("c", 1, 50), (e.Tensor, e.Layer, e.Unit));
+    }
+}
+
+public class ThreadedSequenceTests
+{
+    public static TheoryData<int, int, int, int, bool, bool> Cases()
+    {
+        var data = new TheoryData<int, int, int, int, bool, bool>();
+        foreach (int threads in new[] { 2, 3 })
+        {
+            data.Add(threads, 7, 1, 9, true, false);     // units split, H small
+            data.Add(threads, 33, 3, 17, true, true);    // units split, peepholes, bidirectional
+            data.Add(threads, 64, 2, 5, false, false);   // RNN
+            data.Add(threads, 20, 50, 6, true, false);   // rows split
+            data.Add(threads, 20, 49, 4, false, true);   // rows split, RNN, bidirectional
+        }
+        data.Add(4, 5, 1, 3, true, false);               // H = 5 on 4 threads: 3 slices, falls back to one thread
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Forward_OnSeveralThreads_EqualsOneThread_BitForBit(int threads, int hidden, int batch, int steps, bool lstm, bool bidirectional)
+    {
+        var options = new RecurrentOptions(6, hidden, Layers: 2, Bidirectional: bidirectional, Cell: lstm ? CellKind.Lstm : CellKind.Rnn,
+            Peepholes: lstm && bidirectional);
+        RecurrentNetwork net = RecurrentNetwork.Create(options, 5);
+        float[] x = Helpers.ToFloat(Helpers.Uniform(steps * batch * 6, 8));
+        float[] h0 = Helpers.ToFloat(Helpers.Uniform(options.Directions * 2 * batch * hidden, 9));
+        float[] c0 = lstm ? Helpers.ToFloat(Helpers.Uniform(h0.Length, 10)) : [];
+        SequenceOutput one = net.Forward(x, steps, batch, h0, c0);
+        net.Threads = threads;
+        for (int repeat = 0; repeat < 2; repeat++) // the second call reuses the kept team
+        {
+            SequenceOutput many = net.Forward(x, steps, batch, h0, c0);
+            Helpers.AssertBitwise(one.Output, many.Output, "output");
+            Helpers.AssertBitwise(one.Hn, many.Hn, "hn");
+            Helpers.AssertBitwise(one.Cn, many.Cn, "cn");
+        }
+        net.Dispose();
+        Helpers.AssertBitwise(one.Output, net.Forward(x, steps, batch, h0, c0).Output, "after Dispose");
+    }
+}
