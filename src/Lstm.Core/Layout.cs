@@ -17,6 +17,12 @@ internal static class Layout
     public static float[] ToTimeMajor(ReadOnlySpan<float> x, int steps, int batch, int features, bool batchFirst)
     {
         float[] result = new float[steps * batch * features];
+        ToTimeMajor(x, steps, batch, features, batchFirst, result);
+        return result;
+    }
+
+    public static void ToTimeMajor(ReadOnlySpan<float> x, int steps, int batch, int features, bool batchFirst, Span<float> result)
+    {
         if (batchFirst)
         {
             Transpose01(x, batch, steps, features, result);
@@ -25,7 +31,6 @@ internal static class Layout
         {
             x.CopyTo(result);
         }
-        return result;
     }
 
     public static float[] FromTimeMajor(float[] x, int steps, int batch, int features, bool batchFirst)
@@ -34,7 +39,7 @@ internal static class Layout
         {
             return x;
         }
-        float[] result = new float[x.Length];
+        float[] result = new float[steps * batch * features]; // x may be a longer pooled array
         Transpose01(x, steps, batch, features, result);
         return result;
     }

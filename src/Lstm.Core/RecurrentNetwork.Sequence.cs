@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Lstm.Core;
 
 public sealed partial class RecurrentNetwork
@@ -62,65 +64,87 @@ public sealed partial class RecurrentNetwork
         var gates = new float[l * d][];
         var cells = new float[l * d][];
         var masks = new float[l][];
-        float[] input = Layout.ToTimeMajor(x, steps, batch, o.InputSize, o.BatchFirst);
-        for (int t = 0; CheckFinite && t < steps; t++)
+        // Inference borrows its scratch (the time-major input, the gates, c, lower layers' outputs) from a pool:
+        // fresh multi-megabyte arrays per call cost more in page faults than the arithmetic at small H.
+        var borrowed = training ? null : new List<float[]>();
+        float[] Scratch(int length)
         {
-            new FiniteProbe(nameof(x), 0, 0, t).Rows(input.AsSpan(t * batch * o.InputSize), batch, o.InputSize, o.InputSize);
+            if (borrowed is null)
+            {
+                return new float[length];
+            }
+            float[] a = ArrayPool<float>.Shared.Rent(length);
+            borrowed.Add(a);
+            return a;
         }
-        float[]? gateScratch = training ? null : new float[rows * gh];
-        float[]? cScratch = training || o.Cell == CellKind.Rnn ? null : new float[2 * batch * h];
-        for (int layer = 0; layer < l; layer++)
+        try
         {
-            float[] y = new float[rows * o.OutputSize];
-            inputs[layer] = input;
-            outputs[layer] = y;
-            for (int dir = 0; dir < d; dir++)
+            float[] input = Scratch(rows * o.InputSize);
+            Layout.ToTimeMajor(x, steps, batch, o.InputSize, o.BatchFirst, input);
+            for (int t = 0; CheckFinite && t < steps; t++)
             {
-                int slot = (layer * d) + dir, state = slot * batch * h;
-                float[] g = gateScratch ?? new float[rows * gh];
-                float[] c = cScratch ?? (o.Cell == CellKind.Lstm ? new float[rows * h] : []);
-                gates[slot] = g;
-                cells[slot] = c;
-                var buffers = new SequencePass.Buffers
-                {
-                    X = input,
-                    Y = y,
-                    Gates = g,
-                    C = c,
-                    H0 = h0All.AsSpan(state, batch * h),
-                    C0 = o.Cell == CellKind.Lstm ? c0All.AsSpan(state, batch * h) : default,
-                    KeepAllC = training,
-                };
-                if (!training && !CheckFinite && Threads > 1 && rows > 0 && CanSplit(layer, dir, batch) && TryTeam() is { } team)
-                {
-                    try
-                    {
-                        ForwardOnTeam(team, layer, dir, steps, batch, input, y, g, c, h0All, c0All, hn, cn, state);
-                    }
-                    finally
-                    {
-                        ReturnTeam(team);
-                    }
-                    continue;
-                }
-                SequencePass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(state, batch * h),
-                    o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, Path, CheckFinite ? layer : -1);
+                new FiniteProbe(nameof(x), 0, 0, t).Rows(input.AsSpan(t * batch * o.InputSize), batch, o.InputSize, o.InputSize);
             }
-            input = y;
-            if (dropout > 0 && layer < l - 1)
+            float[]? gateScratch = training ? null : Scratch(rows * gh);
+            float[]? cScratch = training || o.Cell == CellKind.Rnn ? null : Scratch(2 * batch * h);
+            for (int layer = 0; layer < l; layer++)
             {
-                float keep = 1 / (1 - dropout);
-                masks[layer] = new float[y.Length];
-                input = new float[y.Length];
-                for (int i = 0; i < y.Length; i++)
+                float[] y = layer == l - 1 && !o.BatchFirst ? new float[rows * o.OutputSize] : Scratch(rows * o.OutputSize); // the last is the result
+                inputs[layer] = input;
+                outputs[layer] = y;
+                for (int dir = 0; dir < d; dir++)
                 {
-                    masks[layer][i] = random!.NextDouble() < dropout ? 0f : keep;
-                    input[i] = y[i] * masks[layer][i];
+                    int slot = (layer * d) + dir, state = slot * batch * h;
+                    float[] g = gateScratch ?? new float[rows * gh];
+                    float[] c = cScratch ?? (o.Cell == CellKind.Lstm ? new float[rows * h] : []);
+                    gates[slot] = g;
+                    cells[slot] = c;
+                    var buffers = new SequencePass.Buffers
+                    {
+                        X = input,
+                        Y = y,
+                        Gates = g,
+                        C = c,
+                        H0 = h0All.AsSpan(state, batch * h),
+                        C0 = o.Cell == CellKind.Lstm ? c0All.AsSpan(state, batch * h) : default,
+                        KeepAllC = training,
+                    };
+                    if (!training && !CheckFinite && Threads > 1 && rows > 0 && CanSplit(layer, dir, batch) && TryTeam() is { } team)
+                    {
+                        try
+                        {
+                            ForwardOnTeam(team, layer, dir, steps, batch, input, y, g, c, h0All, c0All, hn, cn, state);
+                        }
+                        finally
+                        {
+                            ReturnTeam(team);
+                        }
+                        continue;
+                    }
+                    SequencePass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(state, batch * h),
+                        o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, Path, CheckFinite ? layer : -1);
+                }
+                input = y;
+                if (dropout > 0 && layer < l - 1)
+                {
+                    float keep = 1 / (1 - dropout);
+                    masks[layer] = new float[y.Length];
+                    input = new float[y.Length];
+                    for (int i = 0; i < y.Length; i++)
+                    {
+                        masks[layer][i] = random!.NextDouble() < dropout ? 0f : keep;
+                        input[i] = y[i] * masks[layer][i];
+                    }
                 }
             }
+            var result = new SequenceOutput(Layout.FromTimeMajor(outputs[l - 1], steps, batch, o.OutputSize, o.BatchFirst), hn, cn);
+            return training ? new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, h0All, c0All) { DropoutMasks = masks }
+                : new TrainingTrace(steps, batch, result, [], [], [], [], [], []); // inference keeps none of its borrowed scratch
         }
-        var result = new SequenceOutput(Layout.FromTimeMajor(outputs[l - 1], steps, batch, o.OutputSize, o.BatchFirst), hn, cn);
-        return new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, h0All, c0All) { DropoutMasks = masks };
+        finally
+        {
+            foreach (float[] a in borrowed ?? []) ArrayPool<float>.Shared.Return(a);
+        }
     }
 
     /// <summary>
