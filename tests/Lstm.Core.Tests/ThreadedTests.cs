@@ -75,13 +75,14 @@ public class ThreadedSequenceTests
         var data = new TheoryData<int, int, int, int, bool, bool>();
         foreach (int threads in new[] { 2, 3 })
         {
-            data.Add(threads, 7, 1, 9, true, false);     // units split, H small
-            data.Add(threads, 33, 3, 17, true, true);    // units split, peepholes, bidirectional
-            data.Add(threads, 64, 2, 5, false, false);   // RNN
+            data.Add(threads, 7, 1, 9, true, false);     // H too small to split: the calling thread
+            data.Add(threads, 200, 3, 17, true, true);   // units split, peepholes, bidirectional
+            data.Add(threads, 130, 2, 5, false, false);  // units split, RNN
             data.Add(threads, 20, 50, 6, true, false);   // rows split
             data.Add(threads, 20, 49, 4, false, true);   // rows split, RNN, bidirectional
         }
         data.Add(4, 5, 1, 3, true, false);               // H = 5 on 4 threads: 3 slices, falls back to one thread
+        data.Add(4, 257, 1, 3, true, false);             // 4 unit slices of 80, 80, 80, 17
         return data;
     }
 
