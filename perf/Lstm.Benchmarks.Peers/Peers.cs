@@ -190,7 +190,7 @@ internal sealed class SequenceRunners(Models m, int steps, int batch, float[] x,
     public float[] OursTrain()
     {
         grads.Clear();
-        TrainingTrace trace = m.Ours.ForwardTraining(x, steps, batch);
+        using TrainingTrace trace = m.Ours.ForwardTraining(x, steps, batch);
         m.Ours.Backward(trace, dy, default, default, grads);
         return grads["weight_hh_l0"];
     }

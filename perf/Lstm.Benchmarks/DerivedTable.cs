@@ -83,21 +83,22 @@ public static class DerivedTable
                 int h = (int)Param(r, "H")!;
                 double bytes = 4.0 * 4 * h * (2 * h);
                 double bw = bandwidth.FirstOrDefault(b => b.Key >= bytes, bandwidth.LastOrDefault()).Value;
-                sb.AppendLine(ci, $"| H = {h} | {Param(r, "Path")} | {Mean(r) / 1000:F2} | {bytes / Mean(r):F1} | {Pct(bytes / Mean(r), bw)} | {r.GcStats.GetBytesAllocatedPerOperation(r.BenchmarkCase) ?? 0} |");
+                sb.AppendLine(ci, $"| H = {h}, {Param(r, "Threads")} thread(s) | {Param(r, "Path")} | {Mean(r) / 1000:F2} | {bytes / Mean(r):F1} | {Pct(bytes / Mean(r), bw)} | {r.GcStats.GetBytesAllocatedPerOperation(r.BenchmarkCase) ?? 0} |");
             }
         }
 
-        var seq = reports.Where(r => r.BenchmarkCase.Descriptor.Type == typeof(SequenceBenchmarks)).ToList();
+        var seq = reports.Where(r => r.BenchmarkCase.Descriptor.Type == typeof(SequenceBenchmarks) || r.BenchmarkCase.Descriptor.Type == typeof(TrainBenchmarks)).ToList();
         if (seq.Count > 0)
         {
             sb.AppendLine();
-            sb.AppendLine("| sequence, T = 100, I = H | B | µs per step | GFLOP/s |");
-            sb.AppendLine("|---|---:|---:|---:|");
+            sb.AppendLine("| sequence, T = 100, I = H | B | threads | µs per step | GFLOP/s |");
+            sb.AppendLine("|---|---:|---:|---:|---:|");
             foreach (BenchmarkReport r in seq)
             {
-                int b = (int)Param(r, "B")!, h = (int)Param(r, "H")!;
-                double flops = 2.0 * SequenceBenchmarks.T * b * 4 * h * (2 * h) * (Method(r) == nameof(SequenceBenchmarks.TrainingStep) ? 3 : 1);
-                sb.AppendLine(ci, $"| {Method(r)}, H = {h} | {b} | {Mean(r) / 1000 / SequenceBenchmarks.T:F2} | {flops / Mean(r):F1} |");
+                int b = (int)Param(r, "B")!, h = Param(r, "H") is int ph ? ph : TrainBenchmarks.H;
+                bool train = Method(r) == nameof(TrainBenchmarks.TrainingStep);
+                double flops = 2.0 * SequenceBenchmarks.T * b * 4 * h * (2 * h) * (train ? 3 : 1);
+                sb.AppendLine(ci, $"| {Method(r)}, H = {h} | {b} | {Param(r, "Threads") ?? 1} | {Mean(r) / 1000 / SequenceBenchmarks.T:F2} | {flops / Mean(r):F1} |");
             }
         }
         return sb.ToString();

@@ -19,17 +19,24 @@ public class StepBenchmarks
     [ParamsSource(typeof(Paths), nameof(Paths.Available))]
     public SimdPath Path { get; set; }
 
+    /// <summary>Threads sharing each step (hidden units split; bitwise the same result).</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         net = RecurrentNetwork.Create(new RecurrentOptions(H, H), seed: 1, Path);
-        state = net.CreateStream();
+        state = net.CreateStream(1, Threads);
         x = Enumerable.Range(0, H).Select(i => MathF.Sin(i)).ToArray();
         y = new float[H];
     }
 
     [Benchmark]
     public void Step() => net.Step(state, x, y);
+
+    [GlobalCleanup]
+    public void Cleanup() => state.Dispose();
 }
 
 /// <summary>A whole sequence forward, T = 100, I = H, one layer: per-step cost at batch 1 and throughput at batch 64.</summary>
@@ -45,23 +52,54 @@ public class SequenceBenchmarks
     [Params(1, 64)]
     public int B { get; set; }
 
-    [Params(256)]
+    [Params(256, 512)]
     public int H { get; set; }
+
+    [Params(1, 2)]
+    public int Threads { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
         net = RecurrentNetwork.Create(new RecurrentOptions(H, H), seed: 1);
+        net.Threads = Threads;
         x = Enumerable.Range(0, T * B * H).Select(i => MathF.Sin(i)).ToArray();
     }
 
     [Benchmark]
     public float[] Forward() => net.Forward(x, T, B).Output;
 
+    [GlobalCleanup]
+    public void Cleanup() => net.Dispose();
+}
+
+/// <summary>One training step, forward and backward through time, T = 100, I = H = 256, one layer.</summary>
+[BenchmarkCategory("Train")]
+[MemoryDiagnoser]
+public class TrainBenchmarks
+{
+    private RecurrentNetwork net = null!;
+    private ParameterSet grads = null!;
+    private float[] x = [];
+
+    public const int T = 100, H = 256;
+
+    [Params(1, 32)]
+    public int B { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        net = RecurrentNetwork.Create(new RecurrentOptions(H, H), seed: 1);
+        grads = net.CreateGradients();
+        x = Enumerable.Range(0, T * B * H).Select(i => MathF.Sin(i)).ToArray();
+    }
+
     [Benchmark]
     public InputGradients TrainingStep()
     {
-        TrainingTrace tr = net.ForwardTraining(x, T, B);
-        return net.Backward(tr, tr.Result.Output, default, default, net.CreateGradients());
+        grads.Clear();
+        using TrainingTrace tr = net.ForwardTraining(x, T, B);
+        return net.Backward(tr, tr.Result.Output, default, default, grads);
     }
 }

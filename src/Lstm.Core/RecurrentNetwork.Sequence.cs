@@ -1,4 +1,5 @@
 using System.Buffers;
+using Lstm.Core.Threading;
 
 namespace Lstm.Core;
 
@@ -64,21 +65,19 @@ public sealed partial class RecurrentNetwork
         var gates = new float[l * d][];
         var cells = new float[l * d][];
         var masks = new float[l][];
-        // Inference borrows its scratch (the time-major input, the gates, c, lower layers' outputs) from a pool:
-        // fresh multi-megabyte arrays per call cost more in page faults than the arithmetic at small H.
-        var borrowed = training ? null : new List<float[]>();
+        // Every buffer but the results is borrowed from a pool: fresh multi-megabyte arrays per call cost more in page
+        // faults than the arithmetic at small H. Inference returns them at the end; a training trace on Dispose.
+        var borrowed = new List<float[]>();
         float[] Scratch(int length)
         {
-            if (borrowed is null)
-            {
-                return new float[length];
-            }
             float[] a = ArrayPool<float>.Shared.Rent(length);
             borrowed.Add(a);
             return a;
         }
+        bool keep = false;
         try
         {
+            int n = rows * o.OutputSize;
             float[] input = Scratch(rows * o.InputSize);
             Layout.ToTimeMajor(x, steps, batch, o.InputSize, o.BatchFirst, input);
             for (int t = 0; CheckFinite && t < steps; t++)
@@ -87,18 +86,32 @@ public sealed partial class RecurrentNetwork
             }
             float[]? gateScratch = training ? null : Scratch(rows * gh);
             float[]? cScratch = training || o.Cell == CellKind.Rnn ? null : Scratch(2 * batch * h);
+            bool threaded = Threads > 1 && !CheckFinite && rows > 0 && (!training || !o.Peepholes);
             for (int layer = 0; layer < l; layer++)
             {
-                float[] y = layer == l - 1 && !o.BatchFirst ? new float[rows * o.OutputSize] : Scratch(rows * o.OutputSize); // the last is the result
+                float[] y = layer == l - 1 && !o.BatchFirst ? new float[n] : Scratch(n); // the top layer's is the result
                 inputs[layer] = input;
                 outputs[layer] = y;
                 for (int dir = 0; dir < d; dir++)
                 {
                     int slot = (layer * d) + dir, state = slot * batch * h;
-                    float[] g = gateScratch ?? new float[rows * gh];
-                    float[] c = cScratch ?? (o.Cell == CellKind.Lstm ? new float[rows * h] : []);
+                    float[] g = gateScratch ?? Scratch(rows * gh);
+                    float[] c = cScratch ?? (o.Cell == CellKind.Lstm ? Scratch(rows * h) : []);
                     gates[slot] = g;
                     cells[slot] = c;
+                    if (threaded && CanSplit(layer, dir, batch, training))
+                    {
+                        Team team = TryTeam();
+                        try
+                        {
+                            ForwardOnTeam(team, layer, dir, steps, batch, input, y, g, c, h0All, c0All, hn, cn, state, training);
+                        }
+                        finally
+                        {
+                            ReturnTeam(team);
+                        }
+                        continue;
+                    }
                     var buffers = new SequencePass.Buffers
                     {
                         X = input,
@@ -109,41 +122,36 @@ public sealed partial class RecurrentNetwork
                         C0 = o.Cell == CellKind.Lstm ? c0All.AsSpan(state, batch * h) : default,
                         KeepAllC = training,
                     };
-                    if (!training && !CheckFinite && Threads > 1 && rows > 0 && CanSplit(layer, dir, batch) && TryTeam() is { } team)
-                    {
-                        try
-                        {
-                            ForwardOnTeam(team, layer, dir, steps, batch, input, y, g, c, h0All, c0All, hn, cn, state);
-                        }
-                        finally
-                        {
-                            ReturnTeam(team);
-                        }
-                        continue;
-                    }
                     SequencePass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(state, batch * h),
                         o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, Path, CheckFinite ? layer : -1);
                 }
                 input = y;
                 if (dropout > 0 && layer < l - 1)
                 {
-                    float keep = 1 / (1 - dropout);
-                    masks[layer] = new float[y.Length];
-                    input = new float[y.Length];
-                    for (int i = 0; i < y.Length; i++)
+                    float kept = 1 / (1 - dropout);
+                    masks[layer] = new float[n];
+                    input = Scratch(n);
+                    for (int i = 0; i < n; i++)
                     {
-                        masks[layer][i] = random!.NextDouble() < dropout ? 0f : keep;
+                        masks[layer][i] = random!.NextDouble() < dropout ? 0f : kept;
                         input[i] = y[i] * masks[layer][i];
                     }
                 }
             }
             var result = new SequenceOutput(Layout.FromTimeMajor(outputs[l - 1], steps, batch, o.OutputSize, o.BatchFirst), hn, cn);
-            return training ? new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, h0All, c0All) { DropoutMasks = masks }
-                : new TrainingTrace(steps, batch, result, [], [], [], [], [], []); // inference keeps none of its borrowed scratch
+            if (!training)
+            {
+                return new TrainingTrace(steps, batch, result, [], [], [], [], [], []);
+            }
+            keep = true;
+            return new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, h0All, c0All) { DropoutMasks = masks, Borrowed = borrowed };
         }
         finally
         {
-            foreach (float[] a in borrowed ?? []) ArrayPool<float>.Shared.Return(a);
+            if (!keep)
+            {
+                foreach (float[] a in borrowed) ArrayPool<float>.Shared.Return(a);
+            }
         }
     }
 
@@ -157,6 +165,7 @@ public sealed partial class RecurrentNetwork
     {
         ArgumentNullException.ThrowIfNull(trace);
         ArgumentNullException.ThrowIfNull(gradients);
+        ObjectDisposedException.ThrowIf(trace.Disposed, trace);
         RecurrentOptions o = Options;
         int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize;
         int rows = ShapeCheck.Elements(nameof(trace), "the backward buffer steps × batch × gates·hidden", steps, batch, o.Gates * h) / (o.Gates * h);
@@ -173,45 +182,77 @@ public sealed partial class RecurrentNetwork
         }
 
         float[] dh0 = new float[d * l * batch * h], dc0 = o.Cell == CellKind.Rnn ? [] : new float[d * l * batch * h];
-        float[] dAbove = Layout.ToTimeMajor(dy, steps, batch, o.OutputSize, o.BatchFirst);
-        for (int layer = l - 1; layer >= 0; layer--)
+        var borrowed = new List<float[]>();
+        try
         {
-            if (layer < l - 1 && trace.DropoutMasks[layer] is { } mask)
+            int n = rows * o.OutputSize;
+            float[] dAbove = ArrayPool<float>.Shared.Rent(n);
+            borrowed.Add(dAbove);
+            Layout.ToTimeMajor(dy, steps, batch, o.OutputSize, o.BatchFirst, dAbove);
+            for (int layer = l - 1; layer >= 0; layer--)
             {
-                System.Numerics.Tensors.TensorPrimitives.Multiply(dAbove, mask, dAbove); // through the dropout mask
-            }
-            float[] dx = new float[rows * o.LayerInputSize(layer)];
-            for (int dir = 0; dir < d; dir++)
-            {
-                int slot = (layer * d) + dir, state = slot * batch * h;
-                var buffers = new SequencePass.Buffers
+                if (layer < l - 1 && trace.DropoutMasks[layer] is { } mask)
                 {
-                    X = trace.LayerInputs[layer],
-                    Y = trace.LayerOutputs[layer],
-                    Gates = trace.Gates[slot],
-                    C = trace.Cells[slot],
-                    H0 = trace.H0.AsSpan(state, batch * h),
-                    C0 = o.Cell == CellKind.Lstm ? trace.C0.AsSpan(state, batch * h) : default,
-                    KeepAllC = true,
-                };
-                var grads = new SequencePass.Gradients
+                    System.Numerics.Tensors.TensorPrimitives.Multiply(dAbove.AsSpan(0, n), mask, dAbove.AsSpan(0, n)); // through the dropout mask
+                }
+                int nx = rows * o.LayerInputSize(layer);
+                bool isResult = layer == 0 && !o.BatchFirst;
+                float[] dx = isResult ? new float[nx] : ArrayPool<float>.Shared.Rent(nx);
+                if (!isResult)
                 {
-                    DY = dAbove,
-                    DX = dx,
-                    Dhn = dhn.IsEmpty ? default : dhn.Slice(state, batch * h),
-                    Dcn = dcn.IsEmpty ? default : dcn.Slice(state, batch * h),
-                    Dh0 = dh0.AsSpan(state, batch * h),
-                    Dc0 = o.Cell == CellKind.Lstm ? dc0.AsSpan(state, batch * h) : default,
-                    DWih = gradients.Get(layer, dir, ParameterRole.WeightIh),
-                    DWhh = gradients.Get(layer, dir, ParameterRole.WeightHh),
-                    DBih = gradients.Get(layer, dir, ParameterRole.BiasIh),
-                    DBhh = gradients.Get(layer, dir, ParameterRole.BiasHh),
-                    DPeep = o.Peepholes ? gradients.Get(layer, dir, ParameterRole.Peephole) : [],
-                };
-                SequencePass.Backward(o, Packed(layer, dir), dir, steps, batch, buffers, grads, Path);
+                    borrowed.Add(dx);
+                    Array.Clear(dx, 0, nx); // dX accumulates over both directions
+                }
+                for (int dir = 0; dir < d; dir++)
+                {
+                    int slot = (layer * d) + dir, state = slot * batch * h;
+                    var buffers = new SequencePass.Buffers
+                    {
+                        X = trace.LayerInputs[layer],
+                        Y = trace.LayerOutputs[layer],
+                        Gates = trace.Gates[slot],
+                        C = trace.Cells[slot],
+                        H0 = trace.H0.AsSpan(state, batch * h),
+                        C0 = o.Cell == CellKind.Lstm ? trace.C0.AsSpan(state, batch * h) : default,
+                        KeepAllC = true,
+                    };
+                    var grads = new SequencePass.Gradients
+                    {
+                        DY = dAbove.AsSpan(0, n),
+                        DX = dx.AsSpan(0, nx),
+                        Dhn = dhn.IsEmpty ? default : dhn.Slice(state, batch * h),
+                        Dcn = dcn.IsEmpty ? default : dcn.Slice(state, batch * h),
+                        Dh0 = dh0.AsSpan(state, batch * h),
+                        Dc0 = o.Cell == CellKind.Lstm ? dc0.AsSpan(state, batch * h) : default,
+                        DWih = gradients.Get(layer, dir, ParameterRole.WeightIh),
+                        DWhh = gradients.Get(layer, dir, ParameterRole.WeightHh),
+                        DBih = gradients.Get(layer, dir, ParameterRole.BiasIh),
+                        DBhh = gradients.Get(layer, dir, ParameterRole.BiasHh),
+                        DPeep = o.Peepholes ? gradients.Get(layer, dir, ParameterRole.Peephole) : [],
+                    };
+                    if (Threads > 1 && !o.Peepholes && batch >= SplitSequence.RowsPerMemberForBatchSplit * Threads)
+                    {
+                        Team team = TryTeam();
+                        try
+                        {
+                            SplitBackward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, dAbove, dx, dhn, dcn, dh0, dc0, state, grads, Path);
+                        }
+                        finally
+                        {
+                            ReturnTeam(team);
+                        }
+                        continue;
+                    }
+                    SequencePass.Backward(o, Packed(layer, dir), dir, steps, batch, buffers, grads, Path);
+                }
+                dAbove = dx;
+                n = nx;
             }
-            dAbove = dx;
+            return new InputGradients(Layout.FromTimeMajor(dAbove, steps, batch, o.InputSize, o.BatchFirst), dh0, dc0);
         }
-        return new InputGradients(Layout.FromTimeMajor(dAbove, steps, batch, o.InputSize, o.BatchFirst), dh0, dc0);
+        finally
+        {
+            foreach (float[] a in borrowed) ArrayPool<float>.Shared.Return(a);
+        }
     }
 }

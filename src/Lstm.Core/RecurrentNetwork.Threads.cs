@@ -11,9 +11,10 @@ public sealed partial class RecurrentNetwork : IDisposable
     /// Threads for <see cref="Forward"/>: the calling thread plus <c>Threads - 1</c> workers the network keeps (idle
     /// ones block; <see cref="Dispose"/> stops them). Small batches split the hidden units, so that each core keeps its
     /// slice of the weights in its own cache (when H ≥ <see cref="MinUnitsPerThread"/> × Threads; smaller layers run on
-    /// the calling thread); batches of 16 rows per thread and more split the rows. Results are bitwise
-    /// the same for every count. Training passes and <see cref="CheckFinite"/> run on the calling thread; streams take
-    /// their own count in <see cref="CreateStream"/>. Set it before sharing the network.
+    /// the calling thread); batches of 16 rows per thread and more split the rows, for <see cref="ForwardTraining"/>
+    /// and <see cref="Backward"/> too (without peepholes, whose gradient sums over rows). Results are bitwise the same
+    /// for every count. <see cref="CheckFinite"/> runs on the calling thread; streams take their own count in
+    /// <see cref="CreateStream"/>. Set it before sharing the network.
     /// </summary>
     public int Threads
     {
@@ -42,13 +43,13 @@ public sealed partial class RecurrentNetwork : IDisposable
     }
 
     private void ForwardOnTeam(Team team, int layer, int dir, int steps, int batch, float[] input, float[] y, float[] gates, float[] cells,
-        float[] h0, float[] c0, float[] hn, float[] cn, int stateOffset)
+        float[] h0, float[] c0, float[] hn, float[] cn, int stateOffset, bool training)
     {
         PackedLayer w = Packed(layer, dir);
         var job = new SplitSequence
         {
             O = Options, Layer = w, Dir = dir, Steps = steps, Batch = batch, X = input, Y = y, Gates = gates, C = cells,
-            H0 = h0, C0 = c0, Hn = hn, Cn = cn, StateOffset = stateOffset, Path = Path,
+            H0 = h0, C0 = c0, Hn = hn, Cn = cn, StateOffset = stateOffset, Path = Path, KeepAllC = training,
         };
         SplitSequence.Forward(team, job);
     }
@@ -59,8 +60,8 @@ public sealed partial class RecurrentNetwork : IDisposable
     /// </summary>
     public const int MinUnitsPerThread = 64;
 
-    // Rows split for any H; units split only when every thread gets a slice worth a barrier per step.
-    private bool CanSplit(int layer, int dir, int batch) =>
+    // Rows split for any H; units split (inference only) when every thread gets a slice worth a barrier per step.
+    private bool CanSplit(int layer, int dir, int batch, bool training) =>
         batch >= SplitSequence.RowsPerMemberForBatchSplit * threads
-        || (Options.HiddenSize >= MinUnitsPerThread * threads && Packed(layer, dir).Slices(threads).Length == threads);
+        || (!training && Options.HiddenSize >= MinUnitsPerThread * threads && Packed(layer, dir).Slices(threads).Length == threads);
 }

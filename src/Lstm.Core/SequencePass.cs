@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using Lstm.Simd;
 
@@ -92,8 +93,23 @@ internal static class SequencePass
         {
             return;
         }
-        float[] dGates = new float[steps * rows * gh];  // [T·B, G·H]
-        float[] hPrevAll = new float[steps * rows * h]; // [T·B, H]: h_{t-1} of every step, for dW_hh in one GEMM
+        float[] dGatesArray = ArrayPool<float>.Shared.Rent(steps * rows * gh), hPrevArray = ArrayPool<float>.Shared.Rent(steps * rows * h);
+        try
+        {
+            BackwardSteps(o, w, dir, steps, rows, buf, g, path, dGatesArray.AsSpan(0, steps * rows * gh), hPrevArray.AsSpan(0, steps * rows * h));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(dGatesArray);
+            ArrayPool<float>.Shared.Return(hPrevArray);
+        }
+    }
+
+    // dGates [T·B, G·H] and hPrevAll [T·B, H] (h_{t-1} of every step, for dW_hh in one GEMM) are scratch.
+    private static void BackwardSteps(RecurrentOptions o, PackedLayer w, int dir, int steps, int rows, Buffers buf, Gradients g, SimdPath path,
+        Span<float> dGates, Span<float> hPrevAll)
+    {
+        int h = o.HiddenSize, gh = o.Gates * h, ldy = o.OutputSize, inSize = w.InputWeights.Columns;
         float[] dh = new float[rows * h], dhTotal = new float[rows * h], dc = new float[rows * h];
         g.Dhn.CopyTo(dh);
         g.Dcn.CopyTo(dc);
@@ -106,9 +122,9 @@ internal static class SequencePass
                 // dh_t = dY_t (from above) + dh (from step t+1 through W_hh)
                 TensorPrimitives.Add(g.DY.Slice((((t * rows) + b) * ldy) + (dir * h), h), dh.AsSpan(b * h, h), dhTotal.AsSpan(b * h, h));
                 ReadOnlySpan<float> hp = s == 0 ? buf.H0.Slice(b * h, h) : buf.Y.Slice((((tPrev * rows) + b) * ldy) + (dir * h), h);
-                hp.CopyTo(hPrevAll.AsSpan(((t * rows) + b) * h, h));
+                hp.CopyTo(hPrevAll.Slice(((t * rows) + b) * h, h));
             }
-            Span<float> dgt = dGates.AsSpan(t * rows * gh, rows * gh);
+            Span<float> dgt = dGates.Slice(t * rows * gh, rows * gh);
             ReadOnlySpan<float> gt = buf.Gates.Slice(t * rows * gh, rows * gh);
             if (o.Cell == CellKind.Lstm)
             {
@@ -136,7 +152,7 @@ internal static class SequencePass
         Gemm.AccumulateWeightGradient(dGates, hPrevAll, m, gh, h, g.DWhh, path);              // dW_hh += dGᵀ·H_prev
         for (int r = 0; r < m; r++)
         {
-            ReadOnlySpan<float> row = dGates.AsSpan(r * gh, gh);
+            ReadOnlySpan<float> row = dGates.Slice(r * gh, gh);
             TensorPrimitives.Add(g.DBih, row, g.DBih); // db = Σ_rows dG
             TensorPrimitives.Add(g.DBhh, row, g.DBhh);
         }

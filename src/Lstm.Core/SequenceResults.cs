@@ -13,9 +13,11 @@ public sealed class SequenceOutput(float[] output, float[] hn, float[] cn)
 
 /// <summary>
 /// A training forward pass: its outputs plus exactly what <see cref="RecurrentNetwork.Backward"/> needs: each
-/// layer's input and output, the gate activations and c_t of every step, and h0, c0.
+/// layer's input and output, the gate activations and c_t of every step, and h0, c0. Those buffers come from a shared
+/// pool: <see cref="Dispose"/> gives them back once the backward pass is done (an undisposed trace is simply
+/// collected). <see cref="Result"/> stays valid after Dispose.
 /// </summary>
-public sealed class TrainingTrace
+public sealed class TrainingTrace : IDisposable
 {
     internal TrainingTrace(int steps, int batch, SequenceOutput result, float[][] layerInputs, float[][] layerOutputs, float[][] gates, float[][] cells, float[] h0, float[] c0)
     {
@@ -50,6 +52,20 @@ public sealed class TrainingTrace
     internal float[] C0 { get; }              // [D·L, B, H]
 
     internal float[]?[] DropoutMasks { get; init; } = []; // [L][T·B, D·H] or null per layer
+
+    internal List<float[]>? Borrowed { get; init; }
+
+    internal bool Disposed { get; private set; }
+
+    public void Dispose()
+    {
+        if (Disposed)
+        {
+            return;
+        }
+        Disposed = true;
+        foreach (float[] a in Borrowed ?? []) System.Buffers.ArrayPool<float>.Shared.Return(a);
+    }
 }
 
 /// <summary>The input gradients of a backward pass: dX in the layout of x, dh0 and dc0 [D·L, B, H].</summary>

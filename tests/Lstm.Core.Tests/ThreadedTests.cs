@@ -109,3 +109,62 @@ public class ThreadedSequenceTests
         Helpers.AssertBitwise(one.Output, net.Forward(x, steps, batch, h0, c0).Output, "after Dispose");
     }
 }
+
+public class ThreadedTrainingTests
+{
+    public static TheoryData<int, int, bool, bool, float> Cases() => new()
+    {
+        { 2, 32, true, false, 0f },     // rows split: 16 per thread
+        { 2, 37, true, true, 0f },      // bidirectional, uneven rows
+        { 3, 50, false, false, 0f },    // RNN on 3 threads
+        { 2, 40, true, false, 0.3f },   // dropout between layers
+        { 2, 8, true, false, 0f },      // too few rows per thread: the calling thread
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ForwardTrainingAndBackward_OnSeveralThreads_EqualOneThread_BitForBit(int threads, int batch, bool lstm, bool bidirectional, float dropout)
+    {
+        const int T = 6, I = 5, H = 70;
+        var options = new RecurrentOptions(I, H, Layers: 2, Bidirectional: bidirectional, Cell: lstm ? CellKind.Lstm : CellKind.Rnn);
+        RecurrentNetwork net = RecurrentNetwork.Create(options, 3);
+        float[] x = Helpers.ToFloat(Helpers.Uniform(T * batch * I, 4)), dy = Helpers.ToFloat(Helpers.Uniform(T * batch * options.OutputSize, 5));
+        float[] dhn = Helpers.ToFloat(Helpers.Uniform(options.Directions * 2 * batch * H, 6));
+        float[] dcn = lstm ? Helpers.ToFloat(Helpers.Uniform(dhn.Length, 7)) : [];
+
+        (SequenceOutput, InputGradients, ParameterSet) Train()
+        {
+            using TrainingTrace trace = net.ForwardTraining(x, T, batch, default, default, dropout, dropout > 0 ? new Training.SeededRandom(9) : null);
+            ParameterSet grads = net.CreateGradients();
+            return (trace.Result, net.Backward(trace, dy, dhn, dcn, grads), grads);
+        }
+
+        var (y1, d1, g1) = Train();
+        net.Threads = threads;
+        var (yn, dn, gn) = Train();
+        net.Dispose();
+        Helpers.AssertBitwise(y1.Output, yn.Output, "y");
+        Helpers.AssertBitwise(y1.Cn, yn.Cn, "cn");
+        Helpers.AssertBitwise(d1.DX, dn.DX, "dx");
+        Helpers.AssertBitwise(d1.DH0, dn.DH0, "dh0");
+        Helpers.AssertBitwise(d1.DC0, dn.DC0, "dc0");
+        foreach (ParameterInfo p in net.ParameterInfos)
+        {
+            Helpers.AssertBitwise(g1[p.Name], gn[p.Name], p.Name);
+        }
+    }
+
+    [Fact]
+    public void ADisposedTrace_KeepsItsResult_ButCannotGoBackward()
+    {
+        RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(3, 4), 1);
+        float[] x = Helpers.ToFloat(Helpers.Uniform(2 * 3, 1));
+        TrainingTrace trace = net.ForwardTraining(x, 2, 1);
+        float[] y = (float[])trace.Result.Output.Clone();
+        trace.Dispose();
+        trace.Dispose(); // twice is fine
+        net.ForwardTraining(x, 2, 1).Dispose(); // reuses the pooled buffers
+        Assert.Equal(y, trace.Result.Output);
+        Assert.Throws<ObjectDisposedException>(() => net.Backward(trace, new float[8], default, default, net.CreateGradients()));
+    }
+}

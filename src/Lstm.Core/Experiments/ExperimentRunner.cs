@@ -96,7 +96,7 @@ public static class ExperimentRunner
     private static (bool Correct, double Error) TrainOne(RecurrentNetwork net, Dense head, Optimizer optimizer, TaskSequence s, ExperimentSpec spec)
     {
         int t = s.Steps, o = spec.Outputs;
-        TrainingTrace trace = net.ForwardTraining(s.Inputs, t, 1);
+        using TrainingTrace trace = net.ForwardTraining(s.Inputs, t, 1);
         float[] y = trace.Result.Output;
         float[] outputs = new float[t * o], dOut = new float[t * o];
         head.Forward(y, t, outputs);

@@ -25,13 +25,14 @@ internal sealed class SplitSequence : ITeamJob
     public required float[] X { get; init; }       // [T·B, in]
     public required float[] Y { get; init; }       // [T·B, D·H]; this direction's columns dir·H ..
     public required float[] Gates { get; init; }   // [T·B, G·H] scratch (row split)
-    public required float[] C { get; init; }       // [2·B, H] ping-pong scratch (row split, LSTM)
+    public required float[] C { get; init; }       // [2·B, H] ping-pong scratch, or [T·B, H] every c_t when KeepAllC (row split, LSTM)
     public required float[] H0 { get; init; }      // state arrays and the offset of this slot's [B, H]
     public required float[] C0 { get; init; }
     public required float[] Hn { get; init; }
     public required float[] Cn { get; init; }
     public required int StateOffset { get; init; }
     public required SimdPath Path { get; init; }
+    public bool KeepAllC { get; init; }             // training: C keeps c_t of every step for the backward pass
 
     private HiddenSlice[]? slices;
     private float[][]? sliceGates;
@@ -39,7 +40,7 @@ internal sealed class SplitSequence : ITeamJob
 
     public static void Forward(Team team, SplitSequence job)
     {
-        if (job.Batch >= RowsPerMemberForBatchSplit * team.Size)
+        if (job.Batch >= RowsPerMemberForBatchSplit * team.Size || job.KeepAllC)
         {
             team.Run(job);
             return;
@@ -117,21 +118,24 @@ internal sealed class SplitSequence : ITeamJob
 
         int b0 = b * member / size, nb = (b * (member + 1) / size) - b0;
         bool lstm = O.Cell == CellKind.Lstm;
-        if (lstm)
+        if (lstm && !KeepAllC)
         {
             C0.AsSpan(StateOffset + (b0 * h), nb * h).CopyTo(C.AsSpan(b0 * h, nb * h));
         }
         for (int step = 0; step < Steps; step++)
         {
             int t = Dir == 0 ? step : Steps - 1 - step, tPrev = Dir == 0 ? t - 1 : t + 1, now = step & 1;
+            // c_{t-1} and c_t of this member's rows: in the ping-pong halves, or (training) in every step's slot.
+            Span<float> cPrev = !lstm ? default : KeepAllC ? (step == 0 ? C0.AsSpan(StateOffset + (b0 * h), nb * h) : C.AsSpan(((tPrev * b) + b0) * h, nb * h))
+                : C.AsSpan((now * b * h) + (b0 * h), nb * h);
+            Span<float> cNext = !lstm ? default : KeepAllC ? C.AsSpan(((t * b) + b0) * h, nb * h) : C.AsSpan(((1 - now) * b * h) + (b0 * h), nb * h);
             Span<float> gt = Gates.AsSpan(((t * b) + b0) * gh, nb * gh);
             ReadOnlySpan<float> hPrev = step == 0 ? H0.AsSpan(StateOffset + (b0 * h), nb * h) : Y.AsSpan((((tPrev * b) + b0) * ldy) + (Dir * h));
             Gemm.MultiplyAdd(hPrev, nb, step == 0 ? h : ldy, Layer.RecurrentWeights, gt, gh, Path);
             Span<float> ht = Y.AsSpan((((t * b) + b0) * ldy) + (Dir * h));
             if (lstm)
             {
-                LstmCell.Forward(gt, nb, h, C.AsSpan((now * b * h) + (b0 * h), nb * h), C.AsSpan(((1 - now) * b * h) + (b0 * h), nb * h), ht, ldy,
-                    O.CellOptions, Layer.Peepholes, Path);
+                LstmCell.Forward(gt, nb, h, cPrev, cNext, ht, ldy, O.CellOptions, Layer.Peepholes, Path);
             }
             else
             {
@@ -147,7 +151,7 @@ internal sealed class SplitSequence : ITeamJob
             Y.AsSpan((((last * b) + r) * ldy) + (Dir * h), h).CopyTo(Hn.AsSpan(StateOffset + (r * h), h));
             if (lstm)
             {
-                C.AsSpan((final * b * h) + (r * h), h).CopyTo(Cn.AsSpan(StateOffset + (r * h), h));
+                C.AsSpan(KeepAllC ? ((last * b) + r) * h : (final * b * h) + (r * h), h).CopyTo(Cn.AsSpan(StateOffset + (r * h), h));
             }
         }
     }

@@ -66,7 +66,7 @@ public sealed class CharTrainer
         }
 
         RecurrentNetwork net = Model.Network;
-        TrainingTrace trace = net.ForwardTraining(x, t, b, carriedH, carriedC, o.Dropout, random);
+        using TrainingTrace trace = net.ForwardTraining(x, t, b, carriedH, carriedC, o.Dropout, random);
         float[] logits = new float[t * b * v], dLogits = new float[t * b * v];
         Model.Head.Forward(trace.Result.Output, t * b, logits);
         double loss = Losses.SoftmaxCrossEntropy(logits, t * b, v, targets, dLogits);

@@ -1,0 +1,71 @@
+using System.Globalization;
+using Lstm.PerfCompare;
+
+// lstm perf compare:
+//   compare BASE DIFF [--threshold 5%] [--alpha 0.001]   BenchmarkDotNet full JSON reports (files or directories);
+//                                                      exit 1 if any benchmark is significantly slower
+//   readme [--results DIR] [--readme README.md]         rewrite the README's performance table from DIR's newest
+//                                                      peers-*.json (default: perf/results/<this CPU>)
+if (args.Length == 0 || args[0] is "-h" or "--help")
+{
+    Console.WriteLine("usage: compare BASE DIFF [--threshold 5%] [--alpha 0.001] | readme [--results DIR] [--readme README.md]");
+    return args.Length == 0 ? 2 : 0;
+}
+string Option(string name, string fallback) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+
+if (args[0] == "readme")
+{
+    string dir = Option("--results", Path.Combine("perf", "results", Cpu.Slug(Cpu.Model())));
+    string readme = Option("--readme", "README.md");
+    string? newest = Directory.EnumerateFiles(dir, "peers-*.json").Where(f => !f.Contains("-loaded", StringComparison.Ordinal) && !f.Contains("-quick", StringComparison.Ordinal))
+        .Order(StringComparer.Ordinal).LastOrDefault();
+    if (newest is null)
+    {
+        Console.Error.WriteLine($"no peers-*.json in {dir}: run `dotnet run -c Release --project perf/Lstm.Benchmarks.Peers` first");
+        return 2;
+    }
+    string? loaded = Directory.EnumerateFiles(dir, "peers-*-loaded.json").Order(StringComparer.Ordinal).LastOrDefault();
+    ReadmeTable.Write(readme, ReadmeTable.Build(newest, loaded));
+    Console.WriteLine($"{readme}: performance table from {newest}{(loaded is null ? "" : " and " + loaded)}");
+    return 0;
+}
+
+string[] paths = args[0] == "compare" ? args[1..] : args;
+if (paths.Length < 2 || paths[0].StartsWith("--", StringComparison.Ordinal) || paths[1].StartsWith("--", StringComparison.Ordinal))
+{
+    Console.Error.WriteLine("compare needs BASE and DIFF");
+    return 2;
+}
+string threshold = Option("--threshold", "5%");
+double alpha = double.Parse(Option("--alpha", "0.001"), CultureInfo.InvariantCulture);
+var lines = Comparison.Compare(BenchmarkReport.Load(paths[0]), BenchmarkReport.Load(paths[1]), threshold, alpha);
+int width = Math.Min(90, lines.Max(l => l.Name.Length));
+Console.WriteLine($"{"benchmark".PadRight(width)} {"base",12} {"diff",12} {"diff/base",10}  verdict (Mann–Whitney equivalence, threshold {threshold}, α = {alpha})");
+foreach (var l in lines)
+{
+    string name = l.Name.Length > width ? "…" + l.Name[^(width - 1)..] : l.Name.PadRight(width);
+    Console.WriteLine($"{name} {Ns(l.BaseMedian),12} {Ns(l.DiffMedian),12} {(l.Ratio is { } r ? r.ToString("F3", CultureInfo.InvariantCulture) : "–"),10}  {l.Verdict}");
+}
+int slower = lines.Count(l => l.Verdict == Comparison.Verdict.Slower);
+Console.WriteLine($"{lines.Count} benchmarks: {slower} slower, {lines.Count(l => l.Verdict == Comparison.Verdict.Faster)} faster, " +
+    $"{lines.Count(l => l.Verdict == Comparison.Verdict.Same)} same, {lines.Count(l => l.Verdict == Comparison.Verdict.Unknown)} unknown");
+return slower > 0 ? 1 : 0;
+
+static string Ns(double? v) => v switch
+{
+    null => "–",
+    < 1e3 => $"{v:F1} ns",
+    < 1e6 => $"{v / 1e3:F2} µs",
+    _ => $"{v / 1e6:F2} ms",
+};
+
+internal static class Cpu
+{
+    public static string Model() =>
+        File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown"
+            : "unknown";
+
+    public static string Slug(string cpu) =>
+        new string(cpu.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray()).Trim('-').Replace("--", "-", StringComparison.Ordinal);
+}
