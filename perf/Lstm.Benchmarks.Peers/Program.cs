@@ -30,7 +30,7 @@ try
             {
                 using var m = new Models(h, threads);
                 using var r = new StepRunners(m, Data.Uniform(h, 3));
-                Check.Agree($"step H={h}", Enumerable.Range(0, 5).Select(_ => (r.Ours().ToArray(), r.Onnx().ToArray(), r.Torch())).ToArray());
+                Check.Agree($"step H={h}", Enumerable.Range(0, 5).Select(_ => (r.Ours().ToArray(), (float[]?)r.Onnx().ToArray(), r.Torch())).ToArray());
                 long before = GC.GetAllocatedBytesForCurrentThread();
                 for (int i = 0; i < 1000; i++) r.Ours();
                 long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
@@ -47,7 +47,7 @@ try
                 using var m = new Models(h, threads);
                 float[] x = Data.Uniform(T * batch * h, 4), dy = Data.Uniform(T * batch * h, 5);
                 using var r = new SequenceRunners(m, T, batch, x, dy);
-                Check.Agree($"{name} H={h}", [(r.Ours(), r.Onnx(), r.Torch())]);
+                Check.Agree($"{name} H={h}", [(r.Ours(), (float[]?)r.Onnx(), r.Torch())]);
                 var t = Timing.Compare(opts.Rounds, opts.RoundMs, ("ours", () => r.Ours()), ("onnx", () => r.Onnx()), ("torch nn.LSTM", r.TorchOnly));
                 rows.Add(Row.From(name, h, batch, T, threads, t));
             }

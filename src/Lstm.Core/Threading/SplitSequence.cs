@@ -1,3 +1,4 @@
+using System.Buffers;
 using Lstm.Simd;
 
 namespace Lstm.Core.Threading;
@@ -51,9 +52,16 @@ internal sealed class SplitSequence : ITeamJob
             throw new InvalidOperationException("The team is larger than the layer's slices."); // callers size teams by slices
         }
         int g = job.O.Gates, rows = job.Steps * job.Batch;
-        job.sliceGates = job.slices.Select(s => new float[rows * g * s.Count]).ToArray();
-        job.sliceCells = job.slices.Select(s => new float[job.O.Cell == CellKind.Lstm ? 2 * job.Batch * s.Count : 0]).ToArray();
-        team.Run(job);
+        job.sliceGates = job.slices.Select(s => ArrayPool<float>.Shared.Rent(rows * g * s.Count)).ToArray();
+        job.sliceCells = job.slices.Select(s => ArrayPool<float>.Shared.Rent(job.O.Cell == CellKind.Lstm ? 2 * job.Batch * s.Count : 0)).ToArray();
+        try
+        {
+            team.Run(job);
+        }
+        finally
+        {
+            foreach (float[] a in job.sliceGates.Concat(job.sliceCells)) ArrayPool<float>.Shared.Return(a);
+        }
     }
 
     public void Run(int member, Team team)
@@ -73,8 +81,9 @@ internal sealed class SplitSequence : ITeamJob
         HiddenSlice s = slices![member];
         int b = Batch, h = O.HiddenSize, n = s.Count, gn = O.Gates * n, ldy = O.OutputSize, inSize = s.InputWeights.Columns;
         float[] g = sliceGates![member], c = sliceCells![member];
+        bool lstm = O.Cell == CellKind.Lstm;
         Gemm.Multiply(X, Steps * b, inSize, s.InputWeights, g, gn, Path); // G_j = X·W_ih,jᵀ + b_j, all steps
-        for (int r = 0; r < b && c.Length > 0; r++)
+        for (int r = 0; r < b && lstm; r++)
         {
             C0.AsSpan(StateOffset + (r * h) + s.Start, n).CopyTo(c.AsSpan(r * n, n));
         }
@@ -102,7 +111,7 @@ internal sealed class SplitSequence : ITeamJob
         for (int r = 0; r < b; r++)
         {
             Y.AsSpan((((last * b) + r) * ldy) + (Dir * h) + s.Start, n).CopyTo(Hn.AsSpan(StateOffset + (r * h) + s.Start, n));
-            if (c.Length > 0)
+            if (lstm)
             {
                 c.AsSpan((final * b * n) + (r * n), n).CopyTo(Cn.AsSpan(StateOffset + (r * h) + s.Start, n));
             }
