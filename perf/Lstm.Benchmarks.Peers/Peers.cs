@@ -155,8 +155,14 @@ internal sealed class SequenceRunners(Models m, int steps, int batch, float[] x,
     private readonly Tensor tdy = torch.tensor(dy, [steps, batch, m.Hidden]);
     private readonly ParameterSet grads = m.Ours.CreateGradients();
     private readonly RunOptions run = new();
+    private readonly float[] y = new float[steps * batch * m.Hidden], hn = new float[batch * m.Hidden], cn = new float[batch * m.Hidden];
 
-    public float[] Ours() => m.Ours.Forward(x, steps, batch).Output;
+    // Into reused buffers, as a service would run it: libtorch's caching allocator reuses its outputs too.
+    public float[] Ours()
+    {
+        m.Ours.Forward(x, steps, batch, y, hn, cn);
+        return y;
+    }
 
     public float[] Torch()
     {

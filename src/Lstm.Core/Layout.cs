@@ -43,4 +43,16 @@ internal static class Layout
         Transpose01(x, steps, batch, features, result);
         return result;
     }
+
+    public static void FromTimeMajor(float[] x, int steps, int batch, int features, bool batchFirst, Span<float> destination)
+    {
+        if (batchFirst)
+        {
+            Transpose01(x, steps, batch, features, destination);
+        }
+        else
+        {
+            x.AsSpan(0, steps * batch * features).CopyTo(destination);
+        }
+    }
 }

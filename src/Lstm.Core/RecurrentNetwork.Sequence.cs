@@ -13,6 +13,42 @@ public sealed partial class RecurrentNetwork
         Run(x, steps, batch, h0, c0, training: false).Result;
 
     /// <summary>
+    /// <see cref="Forward(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float})"/> into the caller's
+    /// buffers: <paramref name="output"/> [T, B, D·H] (or [B, T, D·H] batch-first), <paramref name="hn"/> and
+    /// <paramref name="cn"/> [D·L, B, H] (<paramref name="cn"/> empty for an RNN). Every other buffer is pooled, so
+    /// repeated calls do not churn the large-object heap; the same values, bit for bit.
+    /// </summary>
+    public void Forward(ReadOnlySpan<float> x, int steps, int batch, Span<float> output, Span<float> hn, Span<float> cn,
+        ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default)
+    {
+        RecurrentOptions o = Options;
+        ShapeCheck.NonNegative(steps, nameof(steps));
+        ShapeCheck.NonNegative(batch, nameof(batch));
+        ShapeCheck.Elements(nameof(steps), "the output steps × batch × directions·hidden", steps, batch, o.OutputSize);
+        ShapeCheck.Exact(output, nameof(output), o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
+        ShapeCheck.Exact(hn, nameof(hn), o.Directions * o.Layers, batch, o.HiddenSize);
+        if (o.Cell == CellKind.Lstm)
+        {
+            ShapeCheck.Exact(cn, nameof(cn), o.Directions * o.Layers, batch, o.HiddenSize);
+        }
+        else if (!cn.IsEmpty)
+        {
+            throw new ArgumentException("An RNN has no cell state; cn must be empty.", nameof(cn));
+        }
+        var into = new Destination(output, hn, cn);
+        Run(x, steps, batch, h0, c0, training: false, into: into);
+    }
+
+    /// <summary>Where an inference pass writes its results when the caller gives them (else: fresh arrays).</summary>
+    private readonly ref struct Destination(Span<float> output, Span<float> hn, Span<float> cn)
+    {
+        public readonly Span<float> Output = output;
+        public readonly Span<float> Hn = hn;
+        public readonly Span<float> Cn = cn;
+        public bool IsSet => Output.Length > 0 || Hn.Length > 0;
+    }
+
+    /// <summary>
     /// Runs the whole sequence and keeps what <see cref="Backward"/> needs. With <paramref name="dropout"/> &gt; 0, each
     /// layer's output except the last is multiplied by a mask of 0 and 1/(1 - p) drawn from <paramref name="random"/>
     /// before the next layer reads it (inverted dropout; training only).
@@ -32,7 +68,7 @@ public sealed partial class RecurrentNetwork
     }
 
     private TrainingTrace Run(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, bool training,
-        float dropout = 0, Training.SeededRandom? random = null)
+        float dropout = 0, Training.SeededRandom? random = null, Destination into = default)
     {
         RecurrentOptions o = Options;
         ShapeCheck.NonNegative(steps, nameof(steps));
@@ -89,7 +125,7 @@ public sealed partial class RecurrentNetwork
             bool threaded = Threads > 1 && !CheckFinite && rows > 0 && (!training || !o.Peepholes);
             for (int layer = 0; layer < l; layer++)
             {
-                float[] y = layer == l - 1 && !o.BatchFirst ? new float[n] : Scratch(n); // the top layer's is the result
+                float[] y = layer == l - 1 && !o.BatchFirst && !into.IsSet ? new float[n] : Scratch(n); // the top layer's is the result
                 inputs[layer] = input;
                 outputs[layer] = y;
                 for (int dir = 0; dir < d; dir++)
@@ -137,6 +173,13 @@ public sealed partial class RecurrentNetwork
                         input[i] = y[i] * masks[layer][i];
                     }
                 }
+            }
+            if (into.IsSet)
+            {
+                Layout.FromTimeMajor(outputs[l - 1], steps, batch, o.OutputSize, o.BatchFirst, into.Output);
+                hn.CopyTo(into.Hn);
+                cn.CopyTo(into.Cn);
+                return new TrainingTrace(steps, batch, new SequenceOutput([], [], []), [], [], [], [], [], []);
             }
             var result = new SequenceOutput(Layout.FromTimeMajor(outputs[l - 1], steps, batch, o.OutputSize, o.BatchFirst), hn, cn);
             if (!training)

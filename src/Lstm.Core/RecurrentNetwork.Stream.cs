@@ -91,7 +91,7 @@ public sealed partial class RecurrentNetwork
 
     /// <summary>
     /// One step of every layer for the stream's B rows: <paramref name="x"/> [B, I] in, <paramref name="y"/> [B, H]
-    /// out (the top layer's h). Allocates nothing. Gives bitwise the same values as <see cref="Forward"/> on the
+    /// out (the top layer's h). Allocates nothing. Gives bitwise the same values as <see cref="Forward(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float})"/> on the
     /// same inputs.
     /// </summary>
     public void Step(StreamState state, ReadOnlySpan<float> x, Span<float> y)

@@ -8,7 +8,7 @@ public sealed partial class RecurrentNetwork : IDisposable
     private Team? idleTeam;
 
     /// <summary>
-    /// Threads for <see cref="Forward"/>: the calling thread plus <c>Threads - 1</c> workers the network keeps (idle
+    /// Threads for <see cref="Forward(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float})"/>: the calling thread plus <c>Threads - 1</c> workers the network keeps (idle
     /// ones block; <see cref="Dispose"/> stops them). Small batches split the hidden units, so that each core keeps its
     /// slice of the weights in its own cache (when H ≥ <see cref="MinUnitsPerThread"/> × Threads; smaller layers run on
     /// the calling thread); batches of 16 rows per thread and more split the rows, for <see cref="ForwardTraining"/>

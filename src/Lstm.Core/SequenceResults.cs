@@ -36,7 +36,7 @@ public sealed class TrainingTrace : IDisposable
 
     public int Batch { get; }
 
-    /// <summary>y, hn, cn, as from <see cref="RecurrentNetwork.Forward"/>.</summary>
+    /// <summary>y, hn, cn, as from <see cref="RecurrentNetwork.Forward(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float})"/>.</summary>
     public SequenceOutput Result { get; }
 
     internal float[][] LayerInputs { get; }   // [L][T·B, in], time-major

@@ -94,7 +94,15 @@ public class ReliabilityTests
         e = Assert.Throws<ArgumentOutOfRangeException>(() => new RecurrentOptions(1, 1 << 20, Layers: 1 << 12).Validate());
         Assert.Equal("HiddenSize", e.ParamName);
     }
+}
 
+/// <summary>Process-wide GC counters only mean something when no other test runs meanwhile.</summary>
+[CollectionDefinition("Alone", DisableParallelization = true)]
+public sealed class RunsAlone;
+
+[Collection("Alone")]
+public class SoakTests
+{
     [Fact]
     public void Soak_HalfAMillionSteps_AllocateNothing_AndStayFinite()
     {

@@ -168,3 +168,35 @@ public class ThreadedTrainingTests
         Assert.Throws<ObjectDisposedException>(() => net.Backward(trace, new float[8], default, default, net.CreateGradients()));
     }
 }
+
+public class ForwardIntoTests
+{
+    [Theory]
+    [InlineData(false, false, 1)]
+    [InlineData(true, true, 1)]
+    [InlineData(false, true, 2)]
+    [InlineData(true, false, 2)]
+    public void ForwardIntoCallerBuffers_EqualsForward_BitForBit(bool batchFirst, bool bidirectional, int threads)
+    {
+        const int T = 7, B = 33, I = 4, H = 130;
+        var options = new RecurrentOptions(I, H, Layers: 2, Bidirectional: bidirectional, BatchFirst: batchFirst);
+        RecurrentNetwork net = RecurrentNetwork.Create(options, 2);
+        net.Threads = threads;
+        float[] x = Helpers.ToFloat(Helpers.Uniform(T * B * I, 3));
+        SequenceOutput expected = net.Forward(x, T, B);
+        float[] y = new float[expected.Output.Length], hn = new float[expected.Hn.Length], cn = new float[expected.Cn.Length];
+        for (int repeat = 0; repeat < 2; repeat++)
+        {
+            net.Forward(x, T, B, y, hn, cn);
+            Helpers.AssertBitwise(expected.Output, y, "output");
+            Helpers.AssertBitwise(expected.Hn, hn, "hn");
+            Helpers.AssertBitwise(expected.Cn, cn, "cn");
+        }
+        net.Dispose();
+
+        var e = Assert.Throws<ArgumentException>(() => net.Forward(x, T, B, new float[y.Length - 1], hn, cn));
+        Assert.Equal("output", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => net.Forward(x, T, B, y, hn, new float[3]));
+        Assert.Equal("cn", e.ParamName);
+    }
+}
