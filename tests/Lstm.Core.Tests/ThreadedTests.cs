@@ -25,6 +25,16 @@ public class ThreadedTests
     [MemberData(nameof(StreamCases))]
     public void SplitStream_EqualsOneThread_BitForBit(int threads, int hidden, int batch, bool lstm, bool peepholes)
     {
+        foreach (bool parallel in new[] { true, false })
+        {
+            Lstm.Core.Threading.Team.ForceParallel = parallel;
+            SplitStreamCase(threads, hidden, batch, lstm, peepholes);
+        }
+        Lstm.Core.Threading.Team.ForceParallel = null;
+    }
+
+    private static void SplitStreamCase(int threads, int hidden, int batch, bool lstm, bool peepholes)
+    {
         var options = new RecurrentOptions(5, hidden, Layers: 2, Cell: lstm ? CellKind.Lstm : CellKind.Rnn, Peepholes: peepholes);
         RecurrentNetwork net = RecurrentNetwork.Create(options, 11);
         using StreamState one = net.CreateStream(batch), many = net.CreateStream(batch, threads);
@@ -90,6 +100,16 @@ public class ThreadedSequenceTests
     [MemberData(nameof(Cases))]
     public void Forward_OnSeveralThreads_EqualsOneThread_BitForBit(int threads, int hidden, int batch, int steps, bool lstm, bool bidirectional)
     {
+        foreach (bool parallel in new[] { true, false })
+        {
+            Lstm.Core.Threading.Team.ForceParallel = parallel;
+            ForwardCase(threads, hidden, batch, steps, lstm, bidirectional);
+        }
+        Lstm.Core.Threading.Team.ForceParallel = null;
+    }
+
+    private static void ForwardCase(int threads, int hidden, int batch, int steps, bool lstm, bool bidirectional)
+    {
         var options = new RecurrentOptions(6, hidden, Layers: 2, Bidirectional: bidirectional, Cell: lstm ? CellKind.Lstm : CellKind.Rnn,
             Peepholes: lstm && bidirectional);
         RecurrentNetwork net = RecurrentNetwork.Create(options, 5);
@@ -124,6 +144,16 @@ public class ThreadedTrainingTests
     [Theory]
     [MemberData(nameof(Cases))]
     public void ForwardTrainingAndBackward_OnSeveralThreads_EqualOneThread_BitForBit(int threads, int batch, bool lstm, bool bidirectional, float dropout)
+    {
+        foreach (bool parallel in new[] { true, false })
+        {
+            Lstm.Core.Threading.Team.ForceParallel = parallel;
+            TrainingCase(threads, batch, lstm, bidirectional, dropout);
+        }
+        Lstm.Core.Threading.Team.ForceParallel = null;
+    }
+
+    private static void TrainingCase(int threads, int batch, bool lstm, bool bidirectional, float dropout)
     {
         const int T = 6, I = 5, H = 70;
         var options = new RecurrentOptions(I, H, Layers: 2, Bidirectional: bidirectional, Cell: lstm ? CellKind.Lstm : CellKind.Rnn);
@@ -198,5 +228,42 @@ public class ForwardIntoTests
         Assert.Equal("output", e.ParamName);
         e = Assert.Throws<ArgumentException>(() => net.Forward(x, T, B, y, hn, new float[3]));
         Assert.Equal("cn", e.ParamName);
+    }
+}
+
+[Collection("Alone")] // timing-based: no other test may take the second core meanwhile
+public class TeamTests
+{
+    private sealed class SlowMember(int phases, int sleepMs) : Lstm.Core.Threading.ITeamJob
+    {
+        public int[,] Order = new int[2, 64];
+        private int counter;
+
+        public int Phases => phases;
+
+        public void Run(int member, int phase)
+        {
+            if (member == 1 && sleepMs > 0) Thread.Sleep(sleepMs); // a core taken by another process
+            Order[member, phase] = Interlocked.Increment(ref counter);
+        }
+    }
+
+    [Fact]
+    public void AContendedTeam_RunsAloneForAWhile_InPhaseOrder()
+    {
+        using var team = new Lstm.Core.Threading.Team(2);
+        team.Run(new SlowMember(3, 0));                // wake the worker
+        team.Run(new SlowMember(3, 5));                // the worker is late at every barrier: contention
+        long before = team.AloneRuns;
+        var alone = new SlowMember(3, 0);
+        team.Run(alone);
+        Assert.Equal(before + 1, team.AloneRuns);
+        for (int phase = 0; phase < 3; phase++)        // alone: member 0 then member 1, phase by phase
+        {
+            Assert.Equal((2 * phase) + 1, alone.Order[0, phase]);
+            Assert.Equal((2 * phase) + 2, alone.Order[1, phase]);
+        }
+        for (int i = 0; i < 5000 && team.AloneRuns == before + 1 + i; i++) team.Run(new SlowMember(1, 0));
+        Assert.True(team.AloneRuns < before + 1 + 4096, "the back-off ends: the team tries parallel again");
     }
 }

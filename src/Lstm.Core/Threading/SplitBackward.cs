@@ -29,7 +29,7 @@ internal sealed class SplitBackward : ITeamJob
             o = o, w = w, trace = trace, dir = dir, steps = steps, batch = batch, slot = slot, stateOffset = stateOffset, dy = dy, dx = dx,
             dhn = dhn.IsEmpty ? [] : dhn.Slice(stateOffset, batch * h).ToArray(), dcn = dcn.IsEmpty ? [] : dcn.Slice(stateOffset, batch * h).ToArray(),
             dh0 = dh0, dc0 = dc0, dWih = g.DWih, dWhh = g.DWhh, dBih = g.DBih, dBhh = g.DBhh, path = path,
-            dGates = ArrayPool<float>.Shared.Rent(rows * o.Gates * h), hPrev = ArrayPool<float>.Shared.Rent(rows * h),
+            dGates = ArrayPool<float>.Shared.Rent(rows * o.Gates * h), hPrev = ArrayPool<float>.Shared.Rent(rows * h), size = team.Size,
         };
         try
         {
@@ -42,11 +42,22 @@ internal sealed class SplitBackward : ITeamJob
         }
     }
 
-    public void Run(int member, Team team)
+    private int size;
+
+    /// <summary>Every member's rows back through time; then the gradients over all rows.</summary>
+    public int Phases => 2;
+
+    public void Run(int member, int phase)
     {
-        int size = team.Size, h = o.HiddenSize, gh = o.Gates * h, ldy = o.OutputSize, inSize = w.InputWeights.Columns, b = batch;
+        int h = o.HiddenSize, gh = o.Gates * h, ldy = o.OutputSize, inSize = w.InputWeights.Columns, b = batch;
         bool lstm = o.Cell == CellKind.Lstm;
         float[] x = trace.LayerInputs[slot / o.Directions], y = trace.LayerOutputs[slot / o.Directions], gates = trace.Gates[slot], c = trace.Cells[slot];
+
+        if (phase == 1)
+        {
+            Gradients(member, x);
+            return;
+        }
 
         // Through time, this member's rows [b0, b0 + nb).
         int b0 = b * member / size, nb = (b * (member + 1) / size) - b0;
@@ -84,7 +95,11 @@ internal sealed class SplitBackward : ITeamJob
         {
             dc.CopyTo(dc0.AsSpan(stateOffset + (b0 * h), nb * h));
         }
-        team.Barrier();
+    }
+
+    private void Gradients(int member, float[] x)
+    {
+        int h = o.HiddenSize, gh = o.Gates * h, inSize = w.InputWeights.Columns, b = batch;
 
         // Over all T·B rows: gate rows [n0, n1) of dW_ih, dW_hh and the biases; rows [r0, r1) of dX.
         int m = steps * b;

@@ -36,11 +36,13 @@ internal sealed class SplitSequence : ITeamJob
     public bool KeepAllC { get; init; }             // training: C keeps c_t of every step for the backward pass
 
     private HiddenSlice[]? slices;
+    private int Size { get; set; } = 1;
     private float[][]? sliceGates;
     private float[][]? sliceCells;
 
     public static void Forward(Team team, SplitSequence job)
     {
+        job.Size = team.Size;
         if (job.Batch >= RowsPerMemberForBatchSplit * team.Size || job.KeepAllC)
         {
             team.Run(job);
@@ -64,30 +66,35 @@ internal sealed class SplitSequence : ITeamJob
         }
     }
 
-    public void Run(int member, Team team)
+    /// <summary>Units split: one phase per step. Rows split: the input projection, then every member's rows through time.</summary>
+    public int Phases => slices is null ? 2 : Steps;
+
+    public void Run(int member, int phase)
     {
         if (slices is null)
         {
-            RunRows(member, team);
+            RunRows(member, phase);
         }
         else
         {
-            RunUnits(member, team);
+            RunUnits(member, phase);
         }
     }
 
-    private void RunUnits(int member, Team team)
+    private void RunUnits(int member, int step)
     {
         HiddenSlice s = slices![member];
         int b = Batch, h = O.HiddenSize, n = s.Count, gn = O.Gates * n, ldy = O.OutputSize, inSize = s.InputWeights.Columns;
         float[] g = sliceGates![member], c = sliceCells![member];
         bool lstm = O.Cell == CellKind.Lstm;
-        Gemm.Multiply(X, Steps * b, inSize, s.InputWeights, g, gn, Path); // G_j = X·W_ih,jᵀ + b_j, all steps
-        for (int r = 0; r < b && lstm; r++)
+        if (step == 0)
         {
-            C0.AsSpan(StateOffset + (r * h) + s.Start, n).CopyTo(c.AsSpan(r * n, n));
+            Gemm.Multiply(X, Steps * b, inSize, s.InputWeights, g, gn, Path); // G_j = X·W_ih,jᵀ + b_j, all steps
+            for (int r = 0; r < b && lstm; r++)
+            {
+                C0.AsSpan(StateOffset + (r * h) + s.Start, n).CopyTo(c.AsSpan(r * n, n));
+            }
         }
-        for (int step = 0; step < Steps; step++)
         {
             int t = Dir == 0 ? step : Steps - 1 - step, tPrev = Dir == 0 ? t - 1 : t + 1, now = step & 1;
             Span<float> gt = g.AsSpan(t * b * gn, b * gn);
@@ -105,7 +112,10 @@ internal sealed class SplitSequence : ITeamJob
                     RnnCell.Forward(gt.Slice(r * n, n), ht.Slice(r * ldy, n), Path);
                 }
             }
-            team.Barrier();
+        }
+        if (step < Steps - 1)
+        {
+            return;
         }
         int last = Dir == 0 ? Steps - 1 : 0, final = Steps & 1;
         for (int r = 0; r < b; r++)
@@ -118,12 +128,15 @@ internal sealed class SplitSequence : ITeamJob
         }
     }
 
-    private void RunRows(int member, Team team)
+    private void RunRows(int member, int phase)
     {
-        int b = Batch, h = O.HiddenSize, gh = O.Gates * h, ldy = O.OutputSize, inSize = Layer.InputWeights.Columns, size = team.Size;
-        int rows = Steps * b, r0 = (int)((long)rows * member / size), r1 = (int)((long)rows * (member + 1) / size);
-        Gemm.Multiply(X.AsSpan(r0 * inSize), r1 - r0, inSize, Layer.InputWeights, Gates.AsSpan(r0 * gh), gh, Path); // its chunk of all T·B rows
-        team.Barrier();
+        int b = Batch, h = O.HiddenSize, gh = O.Gates * h, ldy = O.OutputSize, inSize = Layer.InputWeights.Columns, size = Size;
+        if (phase == 0)
+        {
+            int rows = Steps * b, r0 = (int)((long)rows * member / size), r1 = (int)((long)rows * (member + 1) / size);
+            Gemm.Multiply(X.AsSpan(r0 * inSize), r1 - r0, inSize, Layer.InputWeights, Gates.AsSpan(r0 * gh), gh, Path); // its chunk of all T·B rows
+            return;
+        }
 
         int b0 = b * member / size, nb = (b * (member + 1) / size) - b0;
         bool lstm = O.Cell == CellKind.Lstm;

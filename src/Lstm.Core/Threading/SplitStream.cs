@@ -4,9 +4,9 @@ namespace Lstm.Core.Threading;
 
 /// <summary>
 /// A stream whose every step is shared by a team: member j owns hidden units [Start_j, Start_j + Count_j) of every
-/// layer, their weight rows (kept in its core's cache) and their cell state. Per layer: gates_j = x·W_ih,jᵀ + b_j +
-/// h_{t-1}·W_hh,jᵀ, the fused cell on those units, then a barrier, because the next layer and the next step read
-/// all of h. h is double-buffered ([2, B, H], by step parity) since members write h_t while others still read
+/// layer, their weight rows (kept in its core's cache) and their cell state. Per layer (one team phase): gates_j =
+/// x·W_ih,jᵀ + b_j + h_{t-1}·W_hh,jᵀ and the fused cell on those units; a barrier follows, because the next layer
+/// and the next step read all of h. h is double-buffered ([2, B, H], by step parity) since members write h_t while others still read
 /// h_{t-1}.
 /// </summary>
 internal sealed class SplitStream : ITeamJob, IDisposable
@@ -55,11 +55,13 @@ internal sealed class SplitStream : ITeamJob, IDisposable
         Hidden(net.Options.Layers - 1).CopyTo(y);
     }
 
-    public void Run(int member, Team t)
+    public int Phases => net.Options.Layers;
+
+    // Phase l: this member's units of layer l (the next layer reads all of h, hence a barrier between layers).
+    public void Run(int member, int l)
     {
         RecurrentOptions o = net.Options;
         int b = Batch, hs = o.HiddenSize, now = (int)(Steps & 1), next = 1 - now;
-        for (int l = 0; l < o.Layers; l++)
         {
             HiddenSlice s = net.Packed(l, 0).Slices(team.Size)[member];
             ReadOnlySpan<float> input = l == 0 ? x : h[l - 1].AsSpan(next * b * hs, b * hs);
@@ -80,7 +82,6 @@ internal sealed class SplitStream : ITeamJob, IDisposable
                     RnnCell.Forward(g.Slice(r * s.Count, s.Count), hNext.Slice(r * hs, s.Count), net.Path);
                 }
             }
-            t.Barrier();
         }
     }
 
