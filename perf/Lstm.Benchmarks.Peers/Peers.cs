@@ -23,13 +23,19 @@ internal sealed class Models : IDisposable
         using (torch.no_grad())
         {
             var values = new Dictionary<string, float[]> { ["weight_ih"] = wih, ["weight_hh"] = whh, ["bias_ih"] = bih, ["bias_hh"] = bhh };
+            // Each source tensor is disposed explicitly after its copy: left to the finalizer, one was freed while
+            // libtorch still copied from it (a crash in THSTensor_copy_ seen here under load).
             foreach (var (name, p) in TorchLstm.named_parameters())
             {
-                p.copy_(torch.tensor(values[name.Replace("_l0", "", StringComparison.Ordinal)], p.shape));
+                using Tensor source = torch.tensor(values[name.Replace("_l0", "", StringComparison.Ordinal)], p.shape);
+                p.copy_(source);
+                GC.KeepAlive(p);
             }
             foreach (var (name, p) in TorchCell.named_parameters())
             {
-                p.copy_(torch.tensor(values[name], p.shape));
+                using Tensor source = torch.tensor(values[name], p.shape);
+                p.copy_(source);
+                GC.KeepAlive(p);
             }
         }
 

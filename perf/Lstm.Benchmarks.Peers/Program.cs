@@ -16,7 +16,8 @@ string cpu = Machine.CpuModel();
 string torchVersion = typeof(TorchSharp.torch).Assembly.GetName().Version!.ToString(3);
 string ortVersion = OrtEnv.Instance().GetVersionString();
 Console.WriteLine($"{cpu}; {Environment.ProcessorCount} cores; .NET {Environment.Version}; TorchSharp {torchVersion} (libtorch 2.10); ONNX Runtime {ortVersion}");
-Process? load = opts.Load ? Process.Start("sh", ["-c", "while :; do :; done"]) : null;
+// The busy loop ends with this process, even if it crashes: it spins only while its parent lives.
+Process? load = opts.Load ? Process.Start("sh", ["-c", "while kill -0 $PPID 2>/dev/null; do :; done"]) : null;
 if (load is not null) Console.WriteLine($"a busy process (pid {load.Id}) keeps one core loaded throughout");
 
 var rows = new List<Row>();

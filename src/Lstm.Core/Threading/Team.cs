@@ -84,8 +84,10 @@ internal sealed class Team : IDisposable
         job = work;
         slowWaits = 0;
         Volatile.Write(ref running, Size - 1);
+        // Publish the job before looking for sleepers: a worker counts itself asleep (Interlocked) before it reads the
+        // generation, so either it sees the new one or this sees it and wakes it. No wake-up is lost.
         Interlocked.Increment(ref generation);
-        if (wasAsleep)
+        if (Volatile.Read(ref sleepers) > 0)
         {
             lock (gate) Monitor.PulseAll(gate);
         }
@@ -113,8 +115,13 @@ internal sealed class Team : IDisposable
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
-        // Waking sleeping workers takes tens of µs: only a run that started awake says anything about contention.
-        if (!wasAsleep && Volatile.Read(ref slowWaits) > 0)
+        // Waking sleeping workers takes tens of µs: only a run that started awake says anything about contention (and a
+        // worker that slept through a long back-off must not reset it).
+        if (wasAsleep)
+        {
+            return;
+        }
+        if (Volatile.Read(ref slowWaits) > 0)
         {
             backoff = Math.Min(MaxBackoff, Math.Max(4, backoff * 2));
             aloneRunsLeft = backoff;
@@ -190,12 +197,12 @@ internal sealed class Team : IDisposable
                 {
                     lock (gate)
                     {
-                        sleepers++;
+                        Interlocked.Increment(ref sleepers);
                         while (Volatile.Read(ref generation) == seen && !disposed)
                         {
                             Monitor.Wait(gate);
                         }
-                        sleepers--;
+                        Interlocked.Decrement(ref sleepers);
                     }
                 }
                 if (Volatile.Read(ref disposed))
