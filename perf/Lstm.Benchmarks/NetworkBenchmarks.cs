@@ -45,7 +45,7 @@ public class StepBenchmarks
 public class SequenceBenchmarks
 {
     private RecurrentNetwork net = null!;
-    private float[] x = [];
+    private float[] x = [], y = [], hn = [], cn = [];
 
     public const int T = 100;
 
@@ -64,10 +64,21 @@ public class SequenceBenchmarks
         net = RecurrentNetwork.Create(new RecurrentOptions(H, H), seed: 1);
         net.Threads = Threads;
         x = Enumerable.Range(0, T * B * H).Select(i => MathF.Sin(i)).ToArray();
+        y = new float[T * B * H];
+        hn = new float[B * H];
+        cn = new float[B * H];
     }
 
     [Benchmark]
     public float[] Forward() => net.Forward(x, T, B).Output;
+
+    /// <summary>Into reused buffers, as a service runs it: no large-object churn, so this is the arithmetic's cost.</summary>
+    [Benchmark]
+    public float[] ForwardInto()
+    {
+        net.Forward(x, T, B, y, hn, cn);
+        return y;
+    }
 
     [GlobalCleanup]
     public void Cleanup() => net.Dispose();

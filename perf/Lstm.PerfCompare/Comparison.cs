@@ -52,6 +52,21 @@ internal static class Comparison
         return lines;
     }
 
+    /// <summary>
+    /// Scales every time in <paramref name="diff"/> by base/diff of the reference benchmark's medians (a machine limit
+    /// measured in the same run, such as <c>Limits.FmaPeakVector512</c>), so that a machine that runs 10% slower today
+    /// does not read as a 10% regression of every benchmark. Throws if either report lacks the reference.
+    /// </summary>
+    public static Dictionary<string, BenchmarkReport.Benchmark> NormalizeBy(IReadOnlyDictionary<string, BenchmarkReport.Benchmark> baseline,
+        IReadOnlyDictionary<string, BenchmarkReport.Benchmark> diff, string reference)
+    {
+        BenchmarkReport.Benchmark Find(IReadOnlyDictionary<string, BenchmarkReport.Benchmark> r, string which) =>
+            r.Values.Where(b => b.Name.Contains(reference, StringComparison.Ordinal)).OrderBy(b => b.Name, StringComparer.Ordinal).FirstOrDefault()
+            ?? throw new InvalidDataException($"The {which} report has no benchmark named like '{reference}' to normalize by.");
+        double scale = Median(Find(baseline, "base").Nanoseconds) / Median(Find(diff, "diff").Nanoseconds);
+        return diff.ToDictionary(kv => kv.Key, kv => kv.Value with { Nanoseconds = kv.Value.Nanoseconds.Select(v => v * scale).ToArray() }, StringComparer.Ordinal);
+    }
+
     public static double Median(double[] v)
     {
         double[] s = [.. v.Order()];

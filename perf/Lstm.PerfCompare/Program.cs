@@ -2,13 +2,16 @@ using System.Globalization;
 using Lstm.PerfCompare;
 
 // lstm perf compare:
-//   compare BASE DIFF [--threshold 5%] [--alpha 0.001]   BenchmarkDotNet full JSON reports (files or directories);
-//                                                      exit 1 if any benchmark is significantly slower
+//   compare BASE DIFF [--threshold 5%] [--alpha 0.001] [--normalize-by NAME]
+//                                                      BenchmarkDotNet full JSON reports (files or directories);
+//                                                      exit 1 if any benchmark is significantly slower; NAME: a
+//                                                      benchmark measuring the machine (e.g. Limits.FmaPeakVector512)
+//                                                      whose base/diff ratio rescales the diff first
 //   readme [--results DIR] [--readme README.md]         rewrite the README's performance table from DIR's newest
 //                                                      peers-*.json (default: perf/results/<this CPU>)
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: compare BASE DIFF [--threshold 5%] [--alpha 0.001] | readme [--results DIR] [--readme README.md]");
+    Console.WriteLine("usage: compare BASE DIFF [--threshold 5%] [--alpha 0.001] [--normalize-by NAME] | readme [--results DIR] [--readme README.md]");
     return args.Length == 0 ? 2 : 0;
 }
 string Option(string name, string fallback) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
@@ -38,7 +41,15 @@ if (paths.Length < 2 || paths[0].StartsWith("--", StringComparison.Ordinal) || p
 }
 string threshold = Option("--threshold", "5%");
 double alpha = double.Parse(Option("--alpha", "0.001"), CultureInfo.InvariantCulture);
-var lines = Comparison.Compare(BenchmarkReport.Load(paths[0]), BenchmarkReport.Load(paths[1]), threshold, alpha);
+var baseReport = BenchmarkReport.Load(paths[0]);
+var diffReport = BenchmarkReport.Load(paths[1]);
+string? reference = Array.IndexOf(args, "--normalize-by") >= 0 ? Option("--normalize-by", "") : null;
+if (reference is not null)
+{
+    diffReport = Comparison.NormalizeBy(baseReport, diffReport, reference);
+    Console.WriteLine($"diff times scaled by the base/diff ratio of '{reference}' (the machine's own speed in each run)");
+}
+var lines = Comparison.Compare(baseReport, diffReport, threshold, alpha);
 int width = Math.Min(90, lines.Max(l => l.Name.Length));
 Console.WriteLine($"{"benchmark".PadRight(width)} {"base",12} {"diff",12} {"diff/base",10}  verdict (Mann–Whitney equivalence, threshold {threshold}, α = {alpha})");
 foreach (var l in lines)

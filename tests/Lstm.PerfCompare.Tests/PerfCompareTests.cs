@@ -57,6 +57,20 @@ public sealed class PerfCompareTests : IDisposable
     }
 
     [Fact]
+    public void NormalizingByAMachineLimit_ForgivesASlowerMachine_ButNotASlowerBenchmark()
+    {
+        string baseline = Report("base-report-full.json", ("Limits.FmaPeak", Noisy(10, 1)), ("A", Noisy(100, 2)), ("B", Noisy(100, 3)));
+        string diff = Report("diff-report-full.json", ("Limits.FmaPeak", Noisy(11, 4)), ("A", Noisy(110, 5)), ("B", Noisy(132, 6)));
+        var raw = Comparison.Compare(BenchmarkReport.Load(baseline), BenchmarkReport.Load(diff), "5%").ToDictionary(l => l.Name);
+        Assert.Equal(Comparison.Verdict.Slower, raw["A"].Verdict); // the whole machine was 10% slower
+        var b = BenchmarkReport.Load(baseline);
+        var normalized = Comparison.Compare(b, Comparison.NormalizeBy(b, BenchmarkReport.Load(diff), "Limits.FmaPeak"), "5%").ToDictionary(l => l.Name);
+        Assert.Equal(Comparison.Verdict.Same, normalized["A"].Verdict);
+        Assert.Equal(Comparison.Verdict.Slower, normalized["B"].Verdict); // 20% beyond the machine's own slowdown
+        Assert.Throws<InvalidDataException>(() => Comparison.NormalizeBy(b, BenchmarkReport.Load(diff), "NoSuchBenchmark"));
+    }
+
+    [Fact]
     public void TheCheckedInBaselines_Load()
     {
         string root = AppContext.BaseDirectory;
