@@ -1,0 +1,76 @@
+using Lstm.Core;
+using Lstm.Core.NumPy;
+using Lstm.Simd;
+
+// Runs the net8.0 assemblies on .NET 8: every SIMD path against the scalar twin (bitwise), the PyTorch fixture
+// (float32 within 1e-5), streaming = sequence (bitwise), two threads = one (bitwise). Exit 1 on any failure.
+int failures = 0;
+void Check(bool ok, string what)
+{
+    Console.WriteLine($"{(ok ? "ok  " : "FAIL")} {what}");
+    if (!ok) failures++;
+}
+
+Console.WriteLine($".NET {Environment.Version}; Lstm.Core for {typeof(RecurrentNetwork).Assembly.GetCustomAttributes(typeof(System.Runtime.Versioning.TargetFrameworkAttribute), false).Cast<System.Runtime.Versioning.TargetFrameworkAttribute>().Single().FrameworkName}; paths {string.Join(", ", SimdPaths.Available)}");
+Check(Environment.Version.Major == 8, "runs on .NET 8");
+
+float[] x = Enumerable.Range(0, 7 * 3 * 5).Select(i => MathF.Sin(i * 0.37f)).ToArray();
+var options = new RecurrentOptions(5, 70, Layers: 2, Peepholes: true);
+float[]? scalar = null;
+foreach (SimdPath path in SimdPaths.Available.Reverse())
+{
+    RecurrentNetwork net = RecurrentNetwork.Create(options, 1, path);
+    float[] y = net.Forward(x, 7, 3).Output;
+    scalar ??= y;
+    Check(y.AsSpan().SequenceEqual(scalar), $"{path} forward equals the scalar twin bit for bit");
+    float[] a = Enumerable.Range(0, 1000).Select(i => (i - 500) * 0.05f).ToArray(), s1 = new float[1000], s2 = new float[1000];
+    Activation.Tanh(a, s1, path);
+    Activation.Tanh(a, s2, SimdPath.Scalar);
+    Check(s1.AsSpan().SequenceEqual(s2), $"{path} tanh equals the scalar twin bit for bit");
+}
+
+RecurrentNetwork one = RecurrentNetwork.Create(new RecurrentOptions(5, 130), 2);
+using (StreamState a = one.CreateStream(1), b = one.CreateStream(1, threads: 2))
+{
+    float[] ya = new float[130], yb = new float[130];
+    bool same = true;
+    for (int t = 0; t < 50; t++)
+    {
+        one.Step(a, x.AsSpan(t % 20 * 5, 5), ya);
+        one.Step(b, x.AsSpan(t % 20 * 5, 5), yb);
+        same &= ya.AsSpan().SequenceEqual(yb);
+    }
+    Check(same, "a stream on two threads equals one thread bit for bit");
+}
+
+// The PyTorch fixtures (meta = I, H, L, D, B, T), float32: forward and every gradient within 1e-5, as in the suite.
+string root = AppContext.BaseDirectory;
+while (!File.Exists(Path.Combine(root, "Lstm.sln")) && Path.GetDirectoryName(root) is { } up) root = up;
+string fixtures = Path.Combine(Path.GetDirectoryName(root)!, "shared", "fixtures", "pytorch-lstm");
+foreach (string name in new[] { "tiny_f32", "stack_bidir_f32" })
+{
+    string file = Path.Combine(fixtures, name + ".npz");
+    if (!File.Exists(file))
+    {
+        Check(false, $"fixture {file} exists");
+        continue;
+    }
+    var a = Npz.Read(file);
+    int[] m = a["meta"].Data.Select(v => (int)v).ToArray();
+    var o = new RecurrentOptions(m[0], m[1], m[2], Bidirectional: m[3] == 2);
+    int steps = m[5], batch = m[4];
+    foreach (SimdPath path in SimdPaths.Available)
+    {
+        RecurrentNetwork net = RecurrentNetwork.FromParameters(o, ParameterLayout.For(o).ToDictionary(i => i.Name, i => a[i.Name].ToSingle()), path);
+        using TrainingTrace tr = net.ForwardTraining(a["x"].ToSingle(), steps, batch, a["h0"].ToSingle(), a["c0"].ToSingle());
+        ParameterSet g = net.CreateGradients();
+        InputGradients d = net.Backward(tr, a["dy"].ToSingle(), a["dhn"].ToSingle(), a["dcn"].ToSingle(), g);
+        double worst = new[] { (tr.Result.Output, "y"), (tr.Result.Hn, "hn"), (tr.Result.Cn, "cn"), (d.DX, "grad_x"), (d.DH0, "grad_h0"), (d.DC0, "grad_c0") }
+            .Concat(net.ParameterInfos.Select(i => (g[i.Name], "grad_" + i.Name)))
+            .Max(p => p.Item1.Zip(a[p.Item2].Data, (u, v) => Math.Abs(u - v) / (1 + Math.Abs(v))).DefaultIfEmpty(0).Max());
+        Check(worst <= 1e-5, $"{name} on {path}: y, hn, cn and every gradient match PyTorch (worst {worst:E1}, bound 1e-5)");
+    }
+}
+
+Console.WriteLine(failures == 0 ? "net8.0 smoke: ok" : $"net8.0 smoke: {failures} failed");
+return failures == 0 ? 0 : 1;
