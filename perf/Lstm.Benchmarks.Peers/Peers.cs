@@ -124,12 +124,7 @@ internal sealed class StepRunners : IDisposable
 
     public float[] Torch()
     {
-        using var noGrad = torch.no_grad();
-        var (h2, c2) = m.TorchCell.forward(tx, (th, tc));
-        th.Dispose();
-        tc.Dispose();
-        th = h2;
-        tc = c2;
+        TorchOnly();
         return th.data<float>().ToArray();
     }
 

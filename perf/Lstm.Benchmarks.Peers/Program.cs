@@ -12,7 +12,7 @@ using Microsoft.ML.OnnxRuntime;
 var opts = Args.Parse(args);
 Console.WriteLine(TorchSharpLoader.Patch());
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
-string cpu = Machine.CpuModel();
+string cpu = Lstm.Perf.CpuInfo.Model();
 string torchVersion = typeof(TorchSharp.torch).Assembly.GetName().Version!.ToString(3);
 string ortVersion = OrtEnv.Instance().GetVersionString();
 Console.WriteLine($"{cpu}; {Environment.ProcessorCount} cores; .NET {Environment.Version}; TorchSharp {torchVersion} (libtorch 2.10); ONNX Runtime {ortVersion}");
@@ -76,7 +76,7 @@ finally
 
 string table = Row.Markdown(rows, opts.Load);
 Console.WriteLine(table);
-string dir = opts.Out ?? Path.Combine(Machine.RepositoryRoot(), "perf", "results", Machine.Slug(cpu));
+string dir = opts.Out ?? Path.Combine(Machine.RepositoryRoot(), "perf", "results", Lstm.Perf.CpuInfo.Slug(cpu));
 Directory.CreateDirectory(dir);
 string stem = $"peers-{DateTime.UtcNow:yyyy-MM-dd}{(opts.Load ? "-loaded" : "")}{(opts.Quick ? "-quick" : "")}";
 var report = new PeersReport(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), cpu, Environment.ProcessorCount,
@@ -155,14 +155,6 @@ internal static class Check
 
 internal static class Machine
 {
-    public static string CpuModel() =>
-        File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
-            : "unknown CPU";
-
-    public static string Slug(string cpu) =>
-        new string(cpu.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray()).Trim('-').Replace("--", "-", StringComparison.Ordinal);
-
     public static string RepositoryRoot()
     {
         for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)

@@ -18,7 +18,7 @@ string Option(string name, string fallback) => Array.IndexOf(args, name) is int 
 
 if (args[0] == "readme")
 {
-    string dir = Option("--results", Path.Combine("perf", "results", Cpu.Slug(Cpu.Model())));
+    string dir = Option("--results", Path.Combine("perf", "results", Lstm.Perf.CpuInfo.Slug(Lstm.Perf.CpuInfo.Model())));
     string readme = Option("--readme", "README.md");
     string? newest = Directory.EnumerateFiles(dir, "peers-*.json").Where(f => !f.Contains("-loaded", StringComparison.Ordinal) && !f.Contains("-quick", StringComparison.Ordinal))
         .Order(StringComparer.Ordinal).LastOrDefault();
@@ -69,14 +69,3 @@ static string Ns(double? v) => v switch
     < 1e6 => $"{v / 1e3:F2} µs",
     _ => $"{v / 1e6:F2} ms",
 };
-
-internal static class Cpu
-{
-    public static string Model() =>
-        File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown"
-            : "unknown";
-
-    public static string Slug(string cpu) =>
-        new string(cpu.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray()).Trim('-').Replace("--", "-", StringComparison.Ordinal);
-}
