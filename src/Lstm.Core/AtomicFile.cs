@@ -2,7 +2,8 @@ namespace Lstm.Core;
 
 /// <summary>
 /// Writes a file so that nothing a user saved is lost: to a temporary name in the same directory, flushed to disk,
-/// then renamed over the target. A crash mid-write leaves the previous file intact.
+/// then renamed over the target. A crash mid-write leaves the previous file intact (and a temporary file, which the
+/// next successful save of the same file removes).
 /// </summary>
 internal static class AtomicFile
 {
@@ -24,6 +25,41 @@ internal static class AtomicFile
         {
             File.Delete(temp);
             throw;
+        }
+        RemoveStale(full);
+    }
+
+    // A process killed mid-write leaves its ".NAME.tmp-PID" behind; once a later save has succeeded, those of processes
+    // no longer running are only litter. A PID that is running again (reused) keeps its file: never delete by guess.
+    private static void RemoveStale(string full)
+    {
+        string dir = Path.GetDirectoryName(full)!, prefix = "." + Path.GetFileName(full) + ".tmp-";
+        foreach (string stale in Directory.EnumerateFiles(dir, prefix + "*"))
+        {
+            if (int.TryParse(Path.GetFileName(stale).AsSpan(prefix.Length), out int pid) && pid != Environment.ProcessId && !IsRunning(pid))
+            {
+                try
+                {
+                    File.Delete(stale);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Another process may be removing it too; it is litter either way.
+                }
+            }
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
         }
     }
 }

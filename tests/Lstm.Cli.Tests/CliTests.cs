@@ -109,6 +109,7 @@ public sealed class CliTests : IDisposable
         var (code, output) = Run(["train", .. settings, "--steps", "1", "--resume", "k.ckpt"]);
         Assert.True(code == 0, output);
         Assert.Contains("resume at step", output);
+        Assert.Empty(Directory.EnumerateFiles(work, ".k.ckpt.tmp-*")); // the successful save removed the killed ones' litter
     }
 
     [Fact]
