@@ -278,7 +278,7 @@ public sealed partial class RecurrentNetwork
                         Team team = TryTeam();
                         try
                         {
-                            SplitBackward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, dAbove, dx, dhn, dcn, dh0, dc0, state, grads, Path);
+                            SplitBackward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, dAbove, dx, grads.Dhn, grads.Dcn, dh0, dc0, state, grads, Path);
                         }
                         finally
                         {

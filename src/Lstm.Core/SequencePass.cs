@@ -7,7 +7,9 @@ namespace Lstm.Core;
 /// <summary>
 /// Forward and backward of one layer in one direction over a whole sequence, rows in time-major order
 /// (row t·B + b). Forward: one GEMM for the input projection of all T steps, then per step one recurrent GEMM and one
-/// fused cell call. Backward mirrors it, and the weight gradients are one GEMM each over all T·B rows.
+/// fused cell call. Backward mirrors it, and the weight gradients are one GEMM each over all T·B rows. Each part takes
+/// a range of rows, so that a team (<see cref="Threading.SplitSequence"/>, <see cref="Threading.SplitBackward"/>) runs
+/// the very same code on its share.
 /// </summary>
 internal static class SequencePass
 {
@@ -27,27 +29,44 @@ internal static class SequencePass
     public static void Forward(RecurrentOptions o, PackedLayer w, int dir, int steps, int batch, Buffers buf, Span<float> hn, Span<float> cn, SimdPath path,
         int checkLayer = -1)
     {
-        int h = o.HiddenSize, gh = o.Gates * h, ldy = o.OutputSize, inSize = w.InputWeights.Columns, rows = batch;
-        if (rows == 0)
+        if (batch == 0)
         {
             return;
         }
-        Gemm.Multiply(buf.X, steps * batch, inSize, w.InputWeights, buf.Gates, gh, path); // G = X·W_ihᵀ + b_ih + b_hh, all steps
+        Project(o, w, steps * batch, 0, steps * batch, buf, path);
+        ForwardSteps(o, w, dir, steps, batch, 0, batch, buf, hn, cn, path, checkLayer);
+    }
+
+    /// <summary>G = X·W_ihᵀ + b_ih + b_hh for rows [r0, r1) of all T·B (the team splits these by row chunks).</summary>
+    public static void Project(RecurrentOptions o, PackedLayer w, int rows, int r0, int r1, Buffers buf, SimdPath path)
+    {
+        int gh = o.Gates * o.HiddenSize, inSize = w.InputWeights.Columns;
+        Gemm.Multiply(buf.X[(r0 * inSize)..(rows * inSize)], r1 - r0, inSize, w.InputWeights, buf.Gates[(r0 * gh)..], gh, path);
+    }
+
+    /// <summary>
+    /// Carries batch rows [b0, b0 + nb) of B through all T steps (rows never mix, so a team splits them with no
+    /// barrier) and writes their hn and cn. The gates must hold the input projection already.
+    /// </summary>
+    public static void ForwardSteps(RecurrentOptions o, PackedLayer w, int dir, int steps, int batch, int b0, int nb, Buffers buf,
+        Span<float> hn, Span<float> cn, SimdPath path, int checkLayer = -1)
+    {
+        int h = o.HiddenSize, gh = o.Gates * h, ldy = o.OutputSize;
         for (int s = 0; s < steps; s++)
         {
             int t = dir == 0 ? s : steps - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
-            Span<float> gt = buf.Gates.Slice(t * rows * gh, rows * gh);
-            ReadOnlySpan<float> hPrev = s == 0 ? buf.H0 : buf.Y[((tPrev * rows * ldy) + (dir * h))..];
-            Gemm.MultiplyAdd(hPrev, rows, s == 0 ? h : ldy, w.RecurrentWeights, gt, gh, path); // G_t += h_{t-1}·W_hhᵀ
-            Span<float> ht = buf.Y[((t * rows * ldy) + (dir * h))..];
+            Span<float> gt = buf.Gates.Slice(((t * batch) + b0) * gh, nb * gh);
+            ReadOnlySpan<float> hPrev = s == 0 ? buf.H0[(b0 * h)..] : buf.Y[((((tPrev * batch) + b0) * ldy) + (dir * h))..];
+            Gemm.MultiplyAdd(hPrev, nb, s == 0 ? h : ldy, w.RecurrentWeights, gt, gh, path); // G_t += h_{t-1}·W_hhᵀ
+            Span<float> ht = buf.Y[((((t * batch) + b0) * ldy) + (dir * h))..];
             if (o.Cell == CellKind.Lstm)
             {
-                ReadOnlySpan<float> cPrev = s == 0 ? buf.C0 : CSlot(buf, tPrev, s - 1, rows, h);
-                LstmCell.Forward(gt, rows, h, cPrev, CSlot(buf, t, s, rows, h), ht, ldy, o.CellOptions, w.Peepholes, path);
+                ReadOnlySpan<float> cPrev = s == 0 ? buf.C0.Slice(b0 * h, nb * h) : CSlot(buf, tPrev, s - 1, batch, b0, nb, h);
+                LstmCell.Forward(gt, nb, h, cPrev, CSlot(buf, t, s, batch, b0, nb, h), ht, ldy, o.CellOptions, w.Peepholes, path);
             }
             else
             {
-                for (int b = 0; b < rows; b++)
+                for (int b = 0; b < nb; b++)
                 {
                     RnnCell.Forward(gt.Slice(b * h, h), ht.Slice(b * ldy, h), path); // h_t = tanh(G_t)
                 }
@@ -56,21 +75,21 @@ internal static class SequencePass
             {
                 if (o.Cell == CellKind.Lstm)
                 {
-                    new FiniteProbe("c", checkLayer, dir, t).Rows(CSlot(buf, t, s, rows, h), rows, h, h);
+                    new FiniteProbe("c", checkLayer, dir, t).Rows(CSlot(buf, t, s, batch, b0, nb, h), nb, h, h);
                 }
-                new FiniteProbe("h", checkLayer, dir, t).Rows(ht, rows, h, ldy);
+                new FiniteProbe("h", checkLayer, dir, t).Rows(ht, nb, h, ldy);
             }
         }
 
         int last = dir == 0 ? steps - 1 : 0;
-        for (int b = 0; b < rows; b++)
+        for (int b = b0; b < b0 + nb; b++)
         {
-            ReadOnlySpan<float> src = steps == 0 ? buf.H0.Slice(b * h, h) : buf.Y.Slice((((last * rows) + b) * ldy) + (dir * h), h);
+            ReadOnlySpan<float> src = steps == 0 ? buf.H0.Slice(b * h, h) : buf.Y.Slice((((last * batch) + b) * ldy) + (dir * h), h);
             src.CopyTo(hn.Slice(b * h, h));
         }
         if (o.Cell == CellKind.Lstm)
         {
-            (steps == 0 ? buf.C0 : CSlot(buf, last, steps - 1, rows, h)).CopyTo(cn);
+            (steps == 0 ? buf.C0.Slice(b0 * h, nb * h) : CSlot(buf, last, steps - 1, batch, b0, nb, h)).CopyTo(cn.Slice(b0 * h, nb * h));
         }
     }
 
@@ -88,77 +107,98 @@ internal static class SequencePass
 
     public static void Backward(RecurrentOptions o, PackedLayer w, int dir, int steps, int batch, Buffers buf, Gradients g, SimdPath path)
     {
-        int h = o.HiddenSize, gh = o.Gates * h, ldy = o.OutputSize, inSize = w.InputWeights.Columns, rows = batch;
-        if (rows == 0)
+        int gh = o.Gates * o.HiddenSize, m = steps * batch;
+        if (batch == 0)
         {
             return;
         }
-        float[] dGatesArray = ArrayPool<float>.Shared.Rent(steps * rows * gh), hPrevArray = ArrayPool<float>.Shared.Rent(steps * rows * h);
+        float[] dGates = ArrayPool<float>.Shared.Rent(m * gh), hPrevAll = ArrayPool<float>.Shared.Rent(m * o.HiddenSize);
         try
         {
-            BackwardSteps(o, w, dir, steps, rows, buf, g, path, dGatesArray.AsSpan(0, steps * rows * gh), hPrevArray.AsSpan(0, steps * rows * h));
+            BackwardSteps(o, w, dir, steps, batch, 0, batch, buf, g, path, dGates, hPrevAll);
+            WeightGradients(o, w, m, 0, gh, 0, m, buf, g, path, dGates, hPrevAll);
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(dGatesArray);
-            ArrayPool<float>.Shared.Return(hPrevArray);
+            ArrayPool<float>.Shared.Return(dGates);
+            ArrayPool<float>.Shared.Return(hPrevAll);
         }
     }
 
-    // dGates [T·B, G·H] and hPrevAll [T·B, H] (h_{t-1} of every step, for dW_hh in one GEMM) are scratch.
-    private static void BackwardSteps(RecurrentOptions o, PackedLayer w, int dir, int steps, int rows, Buffers buf, Gradients g, SimdPath path,
-        Span<float> dGates, Span<float> hPrevAll)
+    /// <summary>
+    /// Carries batch rows [b0, b0 + nb) back through all T steps (dh_{t-1} of a row depends only on that row's dG_t,
+    /// so a team splits them with no barrier), filling their rows of dGates [T·B, G·H] and hPrevAll [T·B, H] (h_{t-1}
+    /// of every step, for dW_hh in one GEMM), and writes their dh0 and dc0.
+    /// </summary>
+    public static void BackwardSteps(RecurrentOptions o, PackedLayer w, int dir, int steps, int batch, int b0, int nb, Buffers buf, Gradients g,
+        SimdPath path, Span<float> dGates, Span<float> hPrevAll)
     {
-        int h = o.HiddenSize, gh = o.Gates * h, ldy = o.OutputSize, inSize = w.InputWeights.Columns;
-        float[] dh = new float[rows * h], dhTotal = new float[rows * h], dc = new float[rows * h];
-        g.Dhn.CopyTo(dh);
-        g.Dcn.CopyTo(dc);
+        int h = o.HiddenSize, gh = o.Gates * h, ldy = o.OutputSize;
+        float[] dh = new float[nb * h], dhTotal = new float[nb * h], dc = new float[nb * h];
+        if (!g.Dhn.IsEmpty) g.Dhn.Slice(b0 * h, nb * h).CopyTo(dh);
+        if (!g.Dcn.IsEmpty) g.Dcn.Slice(b0 * h, nb * h).CopyTo(dc);
 
         for (int s = steps - 1; s >= 0; s--)
         {
             int t = dir == 0 ? s : steps - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
-            for (int b = 0; b < rows; b++)
+            for (int r = 0; r < nb; r++)
             {
+                int row = (t * batch) + b0 + r;
                 // dh_t = dY_t (from above) + dh (from step t+1 through W_hh)
-                TensorPrimitives.Add(g.DY.Slice((((t * rows) + b) * ldy) + (dir * h), h), dh.AsSpan(b * h, h), dhTotal.AsSpan(b * h, h));
-                ReadOnlySpan<float> hp = s == 0 ? buf.H0.Slice(b * h, h) : buf.Y.Slice((((tPrev * rows) + b) * ldy) + (dir * h), h);
-                hp.CopyTo(hPrevAll.Slice(((t * rows) + b) * h, h));
+                TensorPrimitives.Add(g.DY.Slice((row * ldy) + (dir * h), h), dh.AsSpan(r * h, h), dhTotal.AsSpan(r * h, h));
+                ReadOnlySpan<float> hp = s == 0 ? buf.H0.Slice((b0 + r) * h, h) : buf.Y.Slice((((tPrev * batch) + b0 + r) * ldy) + (dir * h), h);
+                hp.CopyTo(hPrevAll.Slice(row * h, h));
             }
-            Span<float> dgt = dGates.Slice(t * rows * gh, rows * gh);
-            ReadOnlySpan<float> gt = buf.Gates.Slice(t * rows * gh, rows * gh);
+            Span<float> dgt = dGates.Slice(((t * batch) + b0) * gh, nb * gh);
+            ReadOnlySpan<float> gt = buf.Gates.Slice(((t * batch) + b0) * gh, nb * gh);
             if (o.Cell == CellKind.Lstm)
             {
-                ReadOnlySpan<float> cPrev = s == 0 ? buf.C0 : buf.C.Slice(tPrev * rows * h, rows * h);
-                LstmCell.Backward(gt, rows, h, cPrev, buf.C.Slice(t * rows * h, rows * h), dhTotal, dc, dgt, dc, o.CellOptions, w.Peepholes, g.DPeep, path);
+                ReadOnlySpan<float> cPrev = s == 0 ? buf.C0.Slice(b0 * h, nb * h) : buf.C.Slice(((tPrev * batch) + b0) * h, nb * h);
+                LstmCell.Backward(gt, nb, h, cPrev, buf.C.Slice(((t * batch) + b0) * h, nb * h), dhTotal, dc, dgt, dc, o.CellOptions, w.Peepholes, g.DPeep, path);
             }
             else
             {
-                for (int b = 0; b < rows; b++)
+                for (int r = 0; r < nb; r++)
                 {
                     // dG_t = dh_t ⊙ (1 - h_t²)
-                    RnnCell.Backward(buf.Y.Slice((((t * rows) + b) * ldy) + (dir * h), h), dhTotal.AsSpan(b * h, h), dgt.Slice(b * h, h), path);
+                    RnnCell.Backward(buf.Y.Slice((((t * batch) + b0 + r) * ldy) + (dir * h), h), dhTotal.AsSpan(r * h, h), dgt.Slice(r * h, h), path);
                 }
             }
-            Gemm.MultiplyByWeights(dgt, rows, w.RecurrentWeights, dh, path: path); // dh_{t-1} = dG_t·W_hh
+            Gemm.MultiplyByWeights(dgt, nb, w.RecurrentWeights, dh, path: path); // dh_{t-1} = dG_t·W_hh
         }
-        dh.CopyTo(g.Dh0);
+        dh.CopyTo(g.Dh0.Slice(b0 * h, nb * h));
         if (o.Cell == CellKind.Lstm)
         {
-            dc.CopyTo(g.Dc0);
+            dc.CopyTo(g.Dc0.Slice(b0 * h, nb * h));
         }
-
-        int m = steps * rows;
-        Gemm.AccumulateWeightGradient(dGates, gh, buf.X, inSize, m, gh, inSize, g.DWih, path); // dW_ih += dGᵀ·X
-        Gemm.AccumulateWeightGradient(dGates, hPrevAll, m, gh, h, g.DWhh, path);              // dW_hh += dGᵀ·H_prev
-        for (int r = 0; r < m; r++)
-        {
-            ReadOnlySpan<float> row = dGates.Slice(r * gh, gh);
-            TensorPrimitives.Add(g.DBih, row, g.DBih); // db = Σ_rows dG
-            TensorPrimitives.Add(g.DBhh, row, g.DBhh);
-        }
-        Gemm.MultiplyByWeights(dGates, m, w.InputWeights, g.DX, accumulate: true, path: path); // dX += dG·W_ih
     }
 
-    private static Span<float> CSlot(Buffers buf, int t, int s, int rows, int h) =>
-        buf.KeepAllC ? buf.C.Slice(t * rows * h, rows * h) : buf.C.Slice((s & 1) * rows * h, rows * h);
+    /// <summary>
+    /// Over all m = T·B rows: gate rows [n0, n1) of dW_ih, dW_hh and the biases (each element one FMA chain over the
+    /// rows in order, whatever the split), and rows [r0, r1) of dX.
+    /// </summary>
+    public static void WeightGradients(RecurrentOptions o, PackedLayer w, int m, int n0, int n1, int r0, int r1, Buffers buf, Gradients g, SimdPath path,
+        ReadOnlySpan<float> dGates, ReadOnlySpan<float> hPrevAll)
+    {
+        int h = o.HiddenSize, gh = o.Gates * h, inSize = w.InputWeights.Columns, n = n1 - n0;
+        if (n > 0)
+        {
+            Gemm.AccumulateWeightGradient(dGates[n0..], gh, buf.X, inSize, m, n, inSize, g.DWih.AsSpan(n0 * inSize, n * inSize), path); // dW_ih += dGᵀ·X
+            Gemm.AccumulateWeightGradient(dGates[n0..], gh, hPrevAll, h, m, n, h, g.DWhh.AsSpan(n0 * h, n * h), path);                // dW_hh += dGᵀ·H_prev
+            for (int r = 0; r < m; r++)
+            {
+                ReadOnlySpan<float> row = dGates.Slice((r * gh) + n0, n);
+                TensorPrimitives.Add(g.DBih.AsSpan(n0, n), row, g.DBih.AsSpan(n0, n)); // db = Σ_rows dG
+                TensorPrimitives.Add(g.DBhh.AsSpan(n0, n), row, g.DBhh.AsSpan(n0, n));
+            }
+        }
+        if (r1 > r0)
+        {
+            Gemm.MultiplyByWeights(dGates[(r0 * gh)..], r1 - r0, gh, w.InputWeights, g.DX[(r0 * inSize)..], inSize, accumulate: true, path: path); // dX += dG·W_ih
+        }
+    }
+
+    // c_t of rows [b0, b0 + nb): in every step's slot (training), or in the ping-pong half of step s (inference).
+    private static Span<float> CSlot(Buffers buf, int t, int s, int batch, int b0, int nb, int h) =>
+        buf.C.Slice(((buf.KeepAllC ? t * batch : (s & 1) * batch) + b0) * h, nb * h);
 }

@@ -15,7 +15,7 @@ internal sealed class SplitBackward : ITeamJob
     private RecurrentOptions o = null!;
     private PackedLayer w = null!;
     private TrainingTrace trace = null!;
-    private int dir, steps, batch, slot, stateOffset;
+    private int dir, steps, batch, slot, stateOffset, size;
     private float[] dy = [], dx = [], dhn = [], dcn = [], dh0 = [], dc0 = [], dGates = [], hPrev = [];
     private float[] dWih = [], dWhh = [], dBih = [], dBhh = [];
     private SimdPath path;
@@ -27,7 +27,7 @@ internal sealed class SplitBackward : ITeamJob
         var job = new SplitBackward
         {
             o = o, w = w, trace = trace, dir = dir, steps = steps, batch = batch, slot = slot, stateOffset = stateOffset, dy = dy, dx = dx,
-            dhn = dhn.IsEmpty ? [] : dhn.Slice(stateOffset, batch * h).ToArray(), dcn = dcn.IsEmpty ? [] : dcn.Slice(stateOffset, batch * h).ToArray(),
+            dhn = dhn.IsEmpty ? [] : dhn.ToArray(), dcn = dcn.IsEmpty ? [] : dcn.ToArray(),
             dh0 = dh0, dc0 = dc0, dWih = g.DWih, dWhh = g.DWhh, dBih = g.DBih, dBhh = g.DBhh, path = path,
             dGates = ArrayPool<float>.Shared.Rent(rows * o.Gates * h), hPrev = ArrayPool<float>.Shared.Rent(rows * h), size = team.Size,
         };
@@ -42,83 +42,44 @@ internal sealed class SplitBackward : ITeamJob
         }
     }
 
-    private int size;
-
     /// <summary>Every member's rows back through time; then the gradients over all rows.</summary>
     public int Phases => 2;
 
+    // The same SequencePass code as one thread, on this member's share: batch rows, then gate rows and rows of dX.
     public void Run(int member, int phase)
     {
-        int h = o.HiddenSize, gh = o.Gates * h, ldy = o.OutputSize, inSize = w.InputWeights.Columns, b = batch;
+        int h = o.HiddenSize, state = batch * h, layer = slot / o.Directions, m = steps * batch, gh = o.Gates * h;
         bool lstm = o.Cell == CellKind.Lstm;
-        float[] x = trace.LayerInputs[slot / o.Directions], y = trace.LayerOutputs[slot / o.Directions], gates = trace.Gates[slot], c = trace.Cells[slot];
-
-        if (phase == 1)
+        var buf = new SequencePass.Buffers
         {
-            Gradients(member, x);
+            X = trace.LayerInputs[layer],
+            Y = trace.LayerOutputs[layer],
+            Gates = trace.Gates[slot],
+            C = trace.Cells[slot],
+            H0 = trace.H0.AsSpan(stateOffset, state),
+            C0 = lstm ? trace.C0.AsSpan(stateOffset, state) : default,
+            KeepAllC = true,
+        };
+        var g = new SequencePass.Gradients
+        {
+            DY = dy.AsSpan(0, m * o.OutputSize),
+            DX = dx.AsSpan(0, m * w.InputWeights.Columns),
+            Dhn = dhn,
+            Dcn = dcn,
+            Dh0 = dh0.AsSpan(stateOffset, state),
+            Dc0 = lstm ? dc0.AsSpan(stateOffset, state) : default,
+            DWih = dWih, DWhh = dWhh, DBih = dBih, DBhh = dBhh, DPeep = [],
+        };
+        if (phase == 0)
+        {
+            int b0 = SplitSequence.Share(batch, member, size);
+            SequencePass.BackwardSteps(o, w, dir, steps, batch, b0, SplitSequence.Share(batch, member + 1, size) - b0, buf, g, path, dGates, hPrev);
             return;
         }
-
-        // Through time, this member's rows [b0, b0 + nb).
-        int b0 = b * member / size, nb = (b * (member + 1) / size) - b0;
-        float[] dh = new float[nb * h], dhTotal = new float[nb * h], dc = new float[nb * h];
-        if (dhn.Length > 0) dhn.AsSpan(b0 * h, nb * h).CopyTo(dh);
-        if (dcn.Length > 0) dcn.AsSpan(b0 * h, nb * h).CopyTo(dc);
-        for (int s = steps - 1; s >= 0; s--)
-        {
-            int t = dir == 0 ? s : steps - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
-            for (int r = 0; r < nb; r++)
-            {
-                int row = (t * b) + b0 + r;
-                System.Numerics.Tensors.TensorPrimitives.Add(dy.AsSpan((row * ldy) + (dir * h), h), dh.AsSpan(r * h, h), dhTotal.AsSpan(r * h, h));
-                ReadOnlySpan<float> hp = s == 0 ? trace.H0.AsSpan(stateOffset + ((b0 + r) * h), h) : y.AsSpan((((tPrev * b) + b0 + r) * ldy) + (dir * h), h);
-                hp.CopyTo(hPrev.AsSpan(row * h, h));
-            }
-            Span<float> dgt = dGates.AsSpan(((t * b) + b0) * gh, nb * gh);
-            ReadOnlySpan<float> gt = gates.AsSpan(((t * b) + b0) * gh, nb * gh);
-            if (lstm)
-            {
-                ReadOnlySpan<float> cPrev = s == 0 ? trace.C0.AsSpan(stateOffset + (b0 * h), nb * h) : c.AsSpan(((tPrev * b) + b0) * h, nb * h);
-                LstmCell.Backward(gt, nb, h, cPrev, c.AsSpan(((t * b) + b0) * h, nb * h), dhTotal, dc, dgt, dc, o.CellOptions, path: path);
-            }
-            else
-            {
-                for (int r = 0; r < nb; r++)
-                {
-                    RnnCell.Backward(y.AsSpan((((t * b) + b0 + r) * ldy) + (dir * h), h), dhTotal.AsSpan(r * h, h), dgt.Slice(r * h, h), path);
-                }
-            }
-            Gemm.MultiplyByWeights(dgt, nb, w.RecurrentWeights, dh, path: path); // dh_{t-1} = dG_t·W_hh
-        }
-        dh.CopyTo(dh0.AsSpan(stateOffset + (b0 * h), nb * h));
-        if (lstm)
-        {
-            dc.CopyTo(dc0.AsSpan(stateOffset + (b0 * h), nb * h));
-        }
-    }
-
-    private void Gradients(int member, float[] x)
-    {
-        int h = o.HiddenSize, gh = o.Gates * h, inSize = w.InputWeights.Columns, b = batch;
-
-        // Over all T·B rows: gate rows [n0, n1) of dW_ih, dW_hh and the biases; rows [r0, r1) of dX.
-        int m = steps * b;
-        int n0 = Split(gh, member, size), n1 = Split(gh, member + 1, size);
-        if (n1 > n0)
-        {
-            Gemm.AccumulateWeightGradient(dGates.AsSpan(n0), gh, x, inSize, m, n1 - n0, inSize, dWih.AsSpan(n0 * inSize, (n1 - n0) * inSize), path); // dW_ih += dGᵀ·X
-            Gemm.AccumulateWeightGradient(dGates.AsSpan(n0), gh, hPrev, h, m, n1 - n0, h, dWhh.AsSpan(n0 * h, (n1 - n0) * h), path);           // dW_hh += dGᵀ·H_prev
-            for (int r = 0; r < m; r++)
-            {
-                ReadOnlySpan<float> part = dGates.AsSpan((r * gh) + n0, n1 - n0);
-                System.Numerics.Tensors.TensorPrimitives.Add(dBih.AsSpan(n0, n1 - n0), part, dBih.AsSpan(n0, n1 - n0)); // db = Σ_rows dG
-                System.Numerics.Tensors.TensorPrimitives.Add(dBhh.AsSpan(n0, n1 - n0), part, dBhh.AsSpan(n0, n1 - n0));
-            }
-        }
-        int r0 = (int)((long)m * member / size), r1 = (int)((long)m * (member + 1) / size);
-        Gemm.MultiplyByWeights(dGates.AsSpan(r0 * gh), r1 - r0, gh, w.InputWeights, dx.AsSpan(r0 * inSize), inSize, accumulate: true, path: path); // dX += dG·W_ih
+        SequencePass.WeightGradients(o, w, m, PanelShare(gh, member, size), PanelShare(gh, member + 1, size),
+            SplitSequence.Share(m, member, size), SplitSequence.Share(m, member + 1, size), buf, g, path, dGates, hPrev);
     }
 
     // Gate-row boundaries in whole 16-column panels, so each member's dW block starts on a panel.
-    private static int Split(int n, int member, int size) => Math.Min(n, (int)((long)((n + 15) / 16) * member / size) * 16);
+    private static int PanelShare(int n, int member, int size) => Math.Min(n, SplitSequence.Share((n + 15) / 16, member, size) * 16);
 }

@@ -128,53 +128,31 @@ internal sealed class SplitSequence : ITeamJob
         }
     }
 
+    // Rows split: the same SequencePass code as one thread, on this member's share of the rows.
     private void RunRows(int member, int phase)
     {
-        int b = Batch, h = O.HiddenSize, gh = O.Gates * h, ldy = O.OutputSize, inSize = Layer.InputWeights.Columns, size = Size;
+        int h = O.HiddenSize, state = Batch * h;
+        var buf = new SequencePass.Buffers
+        {
+            X = X,
+            Y = Y,
+            Gates = Gates,
+            C = C,
+            H0 = H0.AsSpan(StateOffset, state),
+            C0 = O.Cell == CellKind.Lstm ? C0.AsSpan(StateOffset, state) : default,
+            KeepAllC = KeepAllC,
+        };
         if (phase == 0)
         {
-            int rows = Steps * b, r0 = (int)((long)rows * member / size), r1 = (int)((long)rows * (member + 1) / size);
-            Gemm.Multiply(X.AsSpan(r0 * inSize), r1 - r0, inSize, Layer.InputWeights, Gates.AsSpan(r0 * gh), gh, Path); // its chunk of all T·B rows
+            int rows = Steps * Batch;
+            SequencePass.Project(O, Layer, rows, Share(rows, member, Size), Share(rows, member + 1, Size), buf, Path); // a chunk of all T·B rows
             return;
         }
-
-        int b0 = b * member / size, nb = (b * (member + 1) / size) - b0;
-        bool lstm = O.Cell == CellKind.Lstm;
-        if (lstm && !KeepAllC)
-        {
-            C0.AsSpan(StateOffset + (b0 * h), nb * h).CopyTo(C.AsSpan(b0 * h, nb * h));
-        }
-        for (int step = 0; step < Steps; step++)
-        {
-            int t = Dir == 0 ? step : Steps - 1 - step, tPrev = Dir == 0 ? t - 1 : t + 1, now = step & 1;
-            // c_{t-1} and c_t of this member's rows: in the ping-pong halves, or (training) in every step's slot.
-            Span<float> cPrev = !lstm ? default : KeepAllC ? (step == 0 ? C0.AsSpan(StateOffset + (b0 * h), nb * h) : C.AsSpan(((tPrev * b) + b0) * h, nb * h))
-                : C.AsSpan((now * b * h) + (b0 * h), nb * h);
-            Span<float> cNext = !lstm ? default : KeepAllC ? C.AsSpan(((t * b) + b0) * h, nb * h) : C.AsSpan(((1 - now) * b * h) + (b0 * h), nb * h);
-            Span<float> gt = Gates.AsSpan(((t * b) + b0) * gh, nb * gh);
-            ReadOnlySpan<float> hPrev = step == 0 ? H0.AsSpan(StateOffset + (b0 * h), nb * h) : Y.AsSpan((((tPrev * b) + b0) * ldy) + (Dir * h));
-            Gemm.MultiplyAdd(hPrev, nb, step == 0 ? h : ldy, Layer.RecurrentWeights, gt, gh, Path);
-            Span<float> ht = Y.AsSpan((((t * b) + b0) * ldy) + (Dir * h));
-            if (lstm)
-            {
-                LstmCell.Forward(gt, nb, h, cPrev, cNext, ht, ldy, O.CellOptions, Layer.Peepholes, Path);
-            }
-            else
-            {
-                for (int r = 0; r < nb; r++)
-                {
-                    RnnCell.Forward(gt.Slice(r * h, h), ht.Slice(r * ldy, h), Path);
-                }
-            }
-        }
-        int last = Dir == 0 ? Steps - 1 : 0, final = Steps & 1;
-        for (int r = b0; r < b0 + nb; r++)
-        {
-            Y.AsSpan((((last * b) + r) * ldy) + (Dir * h), h).CopyTo(Hn.AsSpan(StateOffset + (r * h), h));
-            if (lstm)
-            {
-                C.AsSpan(KeepAllC ? ((last * b) + r) * h : (final * b * h) + (r * h), h).CopyTo(Cn.AsSpan(StateOffset + (r * h), h));
-            }
-        }
+        int b0 = Share(Batch, member, Size);
+        SequencePass.ForwardSteps(O, Layer, Dir, Steps, Batch, b0, Share(Batch, member + 1, Size) - b0, buf, Hn.AsSpan(StateOffset, state),
+            O.Cell == CellKind.Lstm ? Cn.AsSpan(StateOffset, state) : default, Path);
     }
+
+    /// <summary>Where member j's share of n items starts: ⌊n·j / size⌋.</summary>
+    internal static int Share(int n, int member, int size) => (int)((long)n * member / size);
 }
