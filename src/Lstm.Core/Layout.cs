@@ -14,13 +14,6 @@ internal static class Layout
         }
     }
 
-    public static float[] ToTimeMajor(ReadOnlySpan<float> x, int steps, int batch, int features, bool batchFirst)
-    {
-        float[] result = new float[steps * batch * features];
-        ToTimeMajor(x, steps, batch, features, batchFirst, result);
-        return result;
-    }
-
     public static void ToTimeMajor(ReadOnlySpan<float> x, int steps, int batch, int features, bool batchFirst, Span<float> result)
     {
         if (batchFirst)
@@ -33,6 +26,7 @@ internal static class Layout
         }
     }
 
+    /// <summary>x itself when it is already in the result's layout (time-major), else a batch-first copy.</summary>
     public static float[] FromTimeMajor(float[] x, int steps, int batch, int features, bool batchFirst)
     {
         if (!batchFirst)
@@ -40,7 +34,7 @@ internal static class Layout
             return x;
         }
         float[] result = new float[steps * batch * features]; // x may be a longer pooled array
-        Transpose01(x, steps, batch, features, result);
+        FromTimeMajor(x, steps, batch, features, batchFirst, result);
         return result;
     }
 

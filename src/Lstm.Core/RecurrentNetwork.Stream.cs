@@ -71,7 +71,8 @@ public sealed partial class RecurrentNetwork
     /// <param name="threads">
     /// Threads that share every step (the calling thread plus <c>threads - 1</c> workers owned by the stream; dispose
     /// it to stop them). Each owns a slice of the hidden units and keeps its weight rows in its own cache. Results are
-    /// bitwise the same for every thread count. H below 32 gives fewer slices than threads.
+    /// bitwise the same for every thread count. A small H may give fewer slices, and so fewer threads, than asked
+    /// (<see cref="StreamState.Threads"/> says how many).
     /// </param>
     public StreamState CreateStream(int batch = 1, int threads = 1)
     {
@@ -120,16 +121,27 @@ public sealed partial class RecurrentNetwork
         if (state.Split is { } split)
         {
             split.Step(x, y);
-            for (int layer = 0; CheckFinite && layer < o.Layers; layer++)
-            {
-                if (o.Cell == CellKind.Lstm)
-                {
-                    new FiniteProbe("c", layer, 0, step).Rows(split.Cell(layer), b, h, h);
-                }
-                new FiniteProbe("h", layer, 0, step).Rows(split.Hidden(layer), b, h, h);
-            }
-            return;
         }
+        else
+        {
+            StepOnCallingThread(state, x, y);
+        }
+        // Layer by layer after the step: layer l's h and c are final once layer l has run, so the first non-finite
+        // value found here is the first the step made.
+        for (int layer = 0; CheckFinite && layer < o.Layers; layer++)
+        {
+            if (o.Cell == CellKind.Lstm)
+            {
+                new FiniteProbe("c", layer, 0, step).Rows(state.Cell(layer), b, h, h);
+            }
+            new FiniteProbe("h", layer, 0, step).Rows(state.Hidden(layer), b, h, h);
+        }
+    }
+
+    private void StepOnCallingThread(StreamState state, ReadOnlySpan<float> x, Span<float> y)
+    {
+        RecurrentOptions o = Options;
+        int b = state.Batch, h = o.HiddenSize;
         Span<float> gates = state.Gates;
         ReadOnlySpan<float> input = x;
         for (int layer = 0; layer < o.Layers; layer++)
@@ -148,14 +160,6 @@ public sealed partial class RecurrentNetwork
             else
             {
                 RnnCell.Forward(gates, hState, Path);
-            }
-            if (CheckFinite)
-            {
-                if (o.Cell == CellKind.Lstm)
-                {
-                    new FiniteProbe("c", layer, 0, step).Rows(state.C[layer].AsSpan(state.Current[layer] * b * h), b, h, h);
-                }
-                new FiniteProbe("h", layer, 0, step).Rows(hState, b, h, h);
             }
             input = hState;
         }
