@@ -31,13 +31,18 @@ public sealed class CliTests : IDisposable
         return Path.Combine(RepositoryRoot(), "src", "Lstm.Cli", "bin", Configuration, "net10.0", "lstm.dll");
     }
 
-    private (int Code, string Out) Run(params string[] args)
+    private Process Start(params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = work, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(CliPath());
         foreach (string a in args) psi.ArgumentList.Add(a);
         psi.Environment["NO_COLOR"] = "1";
-        using Process p = Process.Start(psi)!;
+        return Process.Start(psi)!;
+    }
+
+    private (int Code, string Out) Run(params string[] args)
+    {
+        using Process p = Start(args);
         Task<string> stderr = p.StandardError.ReadToEndAsync();
         string stdout = p.StandardOutput.ReadToEnd();
         Assert.True(p.WaitForExit(120_000), "the command did not finish in 2 minutes");
@@ -78,11 +83,7 @@ public sealed class CliTests : IDisposable
         int leftBehind = 0;
         for (int kill = 0; kill < 6; kill++)
         {
-            var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = work, RedirectStandardOutput = true, RedirectStandardError = true };
-            psi.ArgumentList.Add(CliPath());
-            foreach (string a in (string[])["train", .. settings, "--steps", "100000", .. kill == 0 ? Array.Empty<string>() : ["--resume", "k.ckpt"]]) psi.ArgumentList.Add(a);
-            psi.Environment["NO_COLOR"] = "1";
-            using Process p = Process.Start(psi)!;
+            using Process p = Start(["train", .. settings, "--steps", "100000", .. kill == 0 ? Array.Empty<string>() : ["--resume", "k.ckpt"]]);
             p.OutputDataReceived += (_, _) => { };
             p.ErrorDataReceived += (_, _) => { };
             p.BeginOutputReadLine();
