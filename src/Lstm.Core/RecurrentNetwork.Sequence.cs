@@ -211,7 +211,7 @@ public sealed partial class RecurrentNetwork
         ObjectDisposedException.ThrowIf(trace.Disposed, trace);
         RecurrentOptions o = Options;
         int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize;
-        int rows = ShapeCheck.Elements(nameof(trace), "the backward buffer steps × batch × gates·hidden", steps, batch, o.Gates * h) / (o.Gates * h);
+        int rows = steps * batch; // the forward pass that made the trace checked that T·B·G·H fits an array
         if (trace.LayerOutputs.Length != l || gradients.Infos.Count != parameters.Infos.Count)
         {
             throw new ArgumentException("The trace or the gradients belong to a network of another shape.", nameof(trace));
