@@ -9,18 +9,6 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(work, recursive: true);
 
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Lstm.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new FileNotFoundException("Lstm.sln not found above " + AppContext.BaseDirectory);
-    }
-
     private static string CliPath()
     {
 #if DEBUG
@@ -28,7 +16,7 @@ public sealed class CliTests : IDisposable
 #else
         const string Configuration = "Release";
 #endif
-        return Path.Combine(RepositoryRoot(), "src", "Lstm.Cli", "bin", Configuration, "net10.0", "lstm.dll");
+        return Path.Combine(Lstm.Tests.Shared.Repository.Root(), "src", "Lstm.Cli", "bin", Configuration, "net10.0", "lstm.dll");
     }
 
     private Process Start(params string[] args)
@@ -147,7 +135,7 @@ public sealed class CliTests : IDisposable
     [InlineData("npz", true)]
     public void Run_APyTorchFixture_WritesTheSameOutputsAsPyTorch(string format, bool batchFirst)
     {
-        string shared = Path.Combine(Path.GetDirectoryName(RepositoryRoot())!, "shared");
+        string shared = Lstm.Tests.Shared.Repository.Shared();
         var a = Lstm.Core.NumPy.Npz.Read(Path.Combine(shared, "fixtures", "pytorch-lstm", "stack_bidir_f32.npz"));
         var sd = a.Where(kv => kv.Key.StartsWith("weight_", StringComparison.Ordinal) || kv.Key.StartsWith("bias_", StringComparison.Ordinal))
             .Select(kv => new Lstm.Core.Interop.NamedTensor("lstm." + kv.Key, kv.Value.Shape, kv.Value.ToSingle(), "F32")).ToList();

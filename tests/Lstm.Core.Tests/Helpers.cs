@@ -24,20 +24,9 @@ internal static class Helpers
     }
 
     /// <summary>The repository: the directory of Lstm.sln, found by walking up from the test binary.</summary>
-    public static string RepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Lstm.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new DirectoryNotFoundException("Lstm.sln not found above " + AppContext.BaseDirectory);
-    }
+    public static string RepositoryRoot() => Lstm.Tests.Shared.Repository.Root();
 
-    /// <summary>shared/ (read-only fixtures), beside the repository.</summary>
-    public static string SharedDirectory() => Path.Combine(Path.GetDirectoryName(RepositoryRoot())!, "shared");
+    public static string SharedDirectory() => Lstm.Tests.Shared.Repository.Shared();
 
     /// <summary>Worst |a - b| / (1 + |b|) over two arrays.</summary>
     public static double WorstError(float[] actual, double[] expected)

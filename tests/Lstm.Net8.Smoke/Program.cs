@@ -44,9 +44,7 @@ using (StreamState a = one.CreateStream(1), b = one.CreateStream(1, threads: 2))
 }
 
 // The PyTorch fixtures (meta = I, H, L, D, B, T), float32: forward and every gradient within 1e-5, as in the suite.
-string root = AppContext.BaseDirectory;
-while (!File.Exists(Path.Combine(root, "Lstm.sln")) && Path.GetDirectoryName(root) is { } up) root = up;
-string fixtures = Path.Combine(Path.GetDirectoryName(root)!, "shared", "fixtures", "pytorch-lstm");
+string fixtures = Path.Combine(Lstm.Tests.Shared.Repository.Shared(), "fixtures", "pytorch-lstm");
 foreach (string name in new[] { "tiny_f32", "stack_bidir_f32" })
 {
     string file = Path.Combine(fixtures, name + ".npz");

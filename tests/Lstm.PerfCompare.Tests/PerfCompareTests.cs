@@ -73,8 +73,7 @@ public sealed class PerfCompareTests : IDisposable
     [Fact]
     public void TheCheckedInBaselines_Load()
     {
-        string root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Lstm.sln"))) root = Path.GetDirectoryName(root)!;
+        string root = Lstm.Tests.Shared.Repository.Root();
         var all = Directory.EnumerateDirectories(Path.Combine(root, "perf", "results")).Select(BenchmarkReport.Load).ToList();
         Assert.NotEmpty(all);
         Assert.All(all, r => Assert.Contains(r.Values, b => b.Name.Contains("Gemm", StringComparison.Ordinal) && b.Nanoseconds.Length >= 3));
