@@ -95,22 +95,20 @@ internal sealed class SplitSequence : ITeamJob
                 C0.AsSpan(StateOffset + (r * h) + s.Start, n).CopyTo(c.AsSpan(r * n, n));
             }
         }
+        int t = Dir == 0 ? step : Steps - 1 - step, tPrev = Dir == 0 ? t - 1 : t + 1, now = step & 1;
+        Span<float> gt = g.AsSpan(t * b * gn, b * gn);
+        ReadOnlySpan<float> hPrev = step == 0 ? H0.AsSpan(StateOffset, b * h) : Y.AsSpan((tPrev * b * ldy) + (Dir * h));
+        Gemm.MultiplyAdd(hPrev, b, step == 0 ? h : ldy, s.RecurrentWeights, gt, gn, Path); // G_j,t += h_{t-1}·W_hh,jᵀ
+        Span<float> ht = Y.AsSpan((t * b * ldy) + (Dir * h) + s.Start);
+        if (lstm)
         {
-            int t = Dir == 0 ? step : Steps - 1 - step, tPrev = Dir == 0 ? t - 1 : t + 1, now = step & 1;
-            Span<float> gt = g.AsSpan(t * b * gn, b * gn);
-            ReadOnlySpan<float> hPrev = step == 0 ? H0.AsSpan(StateOffset, b * h) : Y.AsSpan((tPrev * b * ldy) + (Dir * h));
-            Gemm.MultiplyAdd(hPrev, b, step == 0 ? h : ldy, s.RecurrentWeights, gt, gn, Path); // G_j,t += h_{t-1}·W_hh,jᵀ
-            Span<float> ht = Y.AsSpan((t * b * ldy) + (Dir * h) + s.Start);
-            if (O.Cell == CellKind.Lstm)
+            LstmCell.Forward(gt, b, n, c.AsSpan(now * b * n, b * n), c.AsSpan((1 - now) * b * n, b * n), ht, ldy, O.CellOptions, s.Peepholes, Path);
+        }
+        else
+        {
+            for (int r = 0; r < b; r++)
             {
-                LstmCell.Forward(gt, b, n, c.AsSpan(now * b * n, b * n), c.AsSpan((1 - now) * b * n, b * n), ht, ldy, O.CellOptions, s.Peepholes, Path);
-            }
-            else
-            {
-                for (int r = 0; r < b; r++)
-                {
-                    RnnCell.Forward(gt.Slice(r * n, n), ht.Slice(r * ldy, n), Path);
-                }
+                RnnCell.Forward(gt.Slice(r * n, n), ht.Slice(r * ldy, n), Path);
             }
         }
         if (step < Steps - 1)

@@ -62,25 +62,23 @@ internal sealed class SplitStream : ITeamJob, IDisposable
     {
         RecurrentOptions o = net.Options;
         int b = Batch, hs = o.HiddenSize, now = (int)(Steps & 1), next = 1 - now;
+        HiddenSlice s = net.Packed(l, 0).Slices(team.Size)[member];
+        ReadOnlySpan<float> input = l == 0 ? x : h[l - 1].AsSpan(next * b * hs, b * hs);
+        Span<float> g = gates[l][member];
+        Span<float> hNext = h[l].AsSpan((next * b * hs) + s.Start);
+        Gemm.Multiply(input, b, s.InputWeights, g, net.Path);                                // G_j = x·W_ih,jᵀ + b_j
+        Gemm.MultiplyAdd(h[l].AsSpan(now * b * hs, b * hs), b, s.RecurrentWeights, g, net.Path); // G_j += h_{t-1}·W_hh,jᵀ
+        if (o.Cell == CellKind.Lstm)
         {
-            HiddenSlice s = net.Packed(l, 0).Slices(team.Size)[member];
-            ReadOnlySpan<float> input = l == 0 ? x : h[l - 1].AsSpan(next * b * hs, b * hs);
-            Span<float> g = gates[l][member];
-            Span<float> hNext = h[l].AsSpan((next * b * hs) + s.Start);
-            Gemm.Multiply(input, b, s.InputWeights, g, net.Path);                                // G_j = x·W_ih,jᵀ + b_j
-            Gemm.MultiplyAdd(h[l].AsSpan(now * b * hs, b * hs), b, s.RecurrentWeights, g, net.Path); // G_j += h_{t-1}·W_hh,jᵀ
-            if (o.Cell == CellKind.Lstm)
+            float[] cj = c[l][member];
+            LstmCell.Forward(g, b, s.Count, cj.AsSpan(now * b * s.Count, b * s.Count), cj.AsSpan(next * b * s.Count, b * s.Count),
+                hNext, hs, o.CellOptions, s.Peepholes, net.Path);
+        }
+        else
+        {
+            for (int r = 0; r < b; r++)
             {
-                float[] cj = c[l][member];
-                LstmCell.Forward(g, b, s.Count, cj.AsSpan(now * b * s.Count, b * s.Count), cj.AsSpan(next * b * s.Count, b * s.Count),
-                    hNext, hs, o.CellOptions, s.Peepholes, net.Path);
-            }
-            else
-            {
-                for (int r = 0; r < b; r++)
-                {
-                    RnnCell.Forward(g.Slice(r * s.Count, s.Count), hNext.Slice(r * hs, s.Count), net.Path);
-                }
+                RnnCell.Forward(g.Slice(r * s.Count, s.Count), hNext.Slice(r * hs, s.Count), net.Path);
             }
         }
     }
