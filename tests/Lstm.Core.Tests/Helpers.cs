@@ -28,6 +28,21 @@ internal static class Helpers
 
     public static string SharedDirectory() => Lstm.Tests.Shared.Repository.Shared();
 
+    /// <summary>
+    /// Runs <paramref name="step"/> until its steady state: first calls, then a pause past tiered compilation's 100 ms
+    /// call-counting delay and its background tier-1 compile, then more calls. Before that, the runtime may allocate on
+    /// the calling thread when a method reaches its call-count threshold (seen: 120 bytes, once in ~20 runs of the
+    /// suite with other tests running), which is the runtime's start-up, not the steady state being measured.
+    /// </summary>
+    public static void WarmUp(Action step)
+    {
+        for (int round = 0; round < 3; round++)
+        {
+            for (int i = 0; i < 100; i++) step();
+            Thread.Sleep(150);
+        }
+    }
+
     /// <summary>Worst |a - b| / (1 + |b|) over two arrays.</summary>
     public static double WorstError(float[] actual, double[] expected)
     {

@@ -43,7 +43,7 @@ public class StreamingTests
         RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(64, 128, Layers: 2), 1);
         StreamState s = net.CreateStream();
         float[] x = Helpers.ToFloat(Helpers.Uniform(64, 2)), y = new float[128];
-        for (int i = 0; i < 100; i++) net.Step(s, x, y); // warm up (tiering, statics)
+        Helpers.WarmUp(() => net.Step(s, x, y));
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 10_000; i++) net.Step(s, x, y);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
