@@ -45,6 +45,8 @@ internal sealed class SplitStream : ITeamJob, IDisposable
 
     public int Threads => team.Size;
 
+    public long WorkerAllocatedBytes => team.WorkerAllocatedBytes;
+
     public long Steps { get; set; }
 
     public void Step(ReadOnlySpan<float> input, Span<float> y)

@@ -13,27 +13,74 @@ internal interface ITeamJob
 }
 
 /// <summary>
-/// The calling thread (member 0) plus <c>Size - 1</c> dedicated workers that run one job at a time.
-/// Waiting spins briefly, then yields, then (idle workers only) blocks. When waits keep running past the spin, another
-/// process has taken a core; the team then runs its next jobs on the calling thread alone, in phase order (the same
-/// results), and tries parallel again after an exponentially growing number of runs: a busy neighbour costs about what
-/// one thread would, never a wait for the scheduler at every barrier. Not reentrant: one job at a time, from one
-/// calling thread. A job must not throw between barriers (the others would wait for it).
+/// The calling thread (member 0) plus <c>Size - 1</c> dedicated workers that run one job at a time (see <see cref="Crew"/>).
+/// This handle is what owners hold; the workers hold only the crew, so an owner dropped without <see cref="Dispose"/>
+/// becomes garbage, and this handle's finalizer stops the workers.
 /// </summary>
 internal sealed class Team : IDisposable
+{
+    private readonly Crew crew;
+
+    public Team(int size) => crew = new Crew(size);
+
+    ~Team() => crew.Stop();
+
+    public int Size => crew.Size;
+
+    /// <summary>Tests pin the mode on their thread: null decides by contention, true always parallel, false always alone.</summary>
+    [ThreadStatic]
+    internal static bool? ForceParallel;
+
+    /// <summary>Runs so far on the calling thread alone because the team was contended (for tests and diagnostics).</summary>
+    public long AloneRuns => crew.AloneRuns;
+
+    /// <summary>Bytes the workers' threads have allocated since they started (the caller's are its own to count).</summary>
+    internal long WorkerAllocatedBytes => crew.WorkerAllocatedBytes;
+
+    /// <summary>Worker threads of every team in the process that have not ended yet.</summary>
+    internal static int LiveWorkers => Crew.LiveWorkers;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on every member and returns when all have finished. If a member throws, the others
+    /// still pass every barrier (skipping the rest of the job's work), and the first exception is rethrown here with
+    /// its original stack trace; the team stays usable.
+    /// </summary>
+    public void Run(ITeamJob work)
+    {
+        crew.Run(work);
+        GC.KeepAlive(this); // the finalizer must not stop the crew while a run that came through this handle is on it
+    }
+
+    public void Dispose()
+    {
+        crew.Stop();
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>
+/// The workers and their shared state. Waiting spins briefly, then yields, then (idle workers only) blocks. When waits
+/// keep running past the spin, another process has taken a core; the crew then runs its next jobs on the calling thread
+/// alone, in phase order (the same results), and tries parallel again after an exponentially growing number of runs: a
+/// busy neighbour costs about what one thread would, never a wait for the scheduler at every barrier. Not reentrant:
+/// one job at a time, from one calling thread. Holds no reference to its owner (only to the running job, during a run).
+/// </summary>
+internal sealed class Crew
 {
     private const int SpinIterations = 4_000;   // ~20-50 µs of pause instructions before yielding the core
     private const int YieldIterations = 2_000;  // then ~1 ms of Thread.Yield before an idle worker blocks
     private const int MaxBackoff = 4_096;
 
-    private readonly Thread[] workers;
+    private static int liveWorkers;
+
     private readonly object gate = new();
+    private readonly long[] workerAllocated;    // per worker: bytes its thread allocated since it started
     private ITeamJob? job;
     private int generation;
     private int running;
     private int sleepers;
-    private bool disposed;
-    private Exception? workerFailure;
+    private bool stopped;
+    private System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure; // the run's first exception
 
     // Barrier: sense-reversing, so it can be reused immediately.
     private int arrived;
@@ -44,32 +91,39 @@ internal sealed class Team : IDisposable
     private int backoff;
     private int aloneRunsLeft;
 
-    public Team(int size)
+    public Crew(int size)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         Size = size;
-        workers = new Thread[size - 1];
-        for (int i = 0; i < workers.Length; i++)
+        workerAllocated = new long[size - 1];
+        for (int i = 0; i < size - 1; i++)
         {
             int member = i + 1;
-            workers[i] = new Thread(() => Work(member)) { IsBackground = true, Name = $"lstm team {member}/{size}" };
-            workers[i].Start();
+            Interlocked.Increment(ref liveWorkers);
+            new Thread(() => Work(member)) { IsBackground = true, Name = $"lstm team {member}/{size}" }.Start();
         }
     }
 
+    public static int LiveWorkers => Volatile.Read(ref liveWorkers);
+
     public int Size { get; }
 
-    /// <summary>Tests pin the mode on their thread: null decides by contention, true always parallel, false always alone.</summary>
-    [ThreadStatic]
-    internal static bool? ForceParallel;
-
-    /// <summary>Runs so far on the calling thread alone because the team was contended (for tests and diagnostics).</summary>
     public long AloneRuns { get; private set; }
 
-    /// <summary>Runs <paramref name="work"/> on every member and returns when all have finished.</summary>
+    public long WorkerAllocatedBytes
+    {
+        get
+        {
+            long sum = 0;
+            for (int i = 0; i < workerAllocated.Length; i++) sum += Volatile.Read(ref workerAllocated[i]);
+            return sum;
+        }
+    }
+
     public void Run(ITeamJob work)
     {
-        bool alone = ForceParallel is { } force ? !force : aloneRunsLeft > 0;
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref stopped), typeof(Team)); // its workers are gone: a run would wait for ever
+        bool alone = Team.ForceParallel is { } force ? !force : aloneRunsLeft > 0;
         if (Size == 1 || alone)
         {
             if (Size > 1)
@@ -91,15 +145,7 @@ internal sealed class Team : IDisposable
         {
             lock (gate) Monitor.PulseAll(gate);
         }
-        Exception? failure = null;
-        try
-        {
-            RunMember(work, 0);
-        }
-        catch (Exception e)
-        {
-            failure = e;
-        }
+        RunMember(work, 0);
         var spinner = new Spinner();
         while (Volatile.Read(ref running) != 0)
         {
@@ -110,11 +156,7 @@ internal sealed class Team : IDisposable
             Interlocked.Increment(ref slowWaits);
         }
         job = null;
-        failure ??= Interlocked.Exchange(ref workerFailure, null);
-        if (failure is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        }
+        Interlocked.Exchange(ref failure, null)?.Throw();
         // Waking sleeping workers takes tens of µs: only a run that started awake says anything about contention (and a
         // worker that slept through a long back-off must not reset it).
         if (wasAsleep)
@@ -132,11 +174,12 @@ internal sealed class Team : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <summary>Lets the workers end: sleeping ones are woken, spinning ones see it at their next spin. Idempotent.</summary>
+    public void Stop()
     {
         lock (gate)
         {
-            disposed = true;
+            Volatile.Write(ref stopped, true);
             Monitor.PulseAll(gate);
         }
     }
@@ -152,12 +195,25 @@ internal sealed class Team : IDisposable
         }
     }
 
+    // Every member passes every barrier, even after a failure (its own or another's): a member that left early would
+    // leave the others waiting for it for ever. After a failure the remaining work is skipped, since it may read what
+    // the failed part did not write.
     private void RunMember(ITeamJob work, int member)
     {
         int phases = work.Phases;
         for (int phase = 0; phase < phases; phase++)
         {
-            work.Run(member, phase);
+            if (Volatile.Read(ref failure) is null)
+            {
+                try
+                {
+                    work.Run(member, phase);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref failure, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e), null);
+                }
+            }
             if (phase < phases - 1)
             {
                 Barrier();
@@ -187,42 +243,48 @@ internal sealed class Team : IDisposable
 
     private void Work(int member)
     {
-        int seen = 0;
-        while (true)
+        long allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
+        try
         {
-            var spinner = new Spinner();
-            while (Volatile.Read(ref generation) == seen)
+            int seen = 0;
+            while (true)
             {
-                if (!spinner.Spin())
+                var spinner = new Spinner();
+                while (Volatile.Read(ref generation) == seen)
                 {
-                    lock (gate)
+                    if (!spinner.Spin())
                     {
-                        Interlocked.Increment(ref sleepers);
-                        while (Volatile.Read(ref generation) == seen && !disposed)
+                        lock (gate)
                         {
-                            Monitor.Wait(gate);
+                            Interlocked.Increment(ref sleepers);
+                            while (Volatile.Read(ref generation) == seen && !stopped)
+                            {
+                                Monitor.Wait(gate);
+                            }
+                            Interlocked.Decrement(ref sleepers);
                         }
-                        Interlocked.Decrement(ref sleepers);
+                    }
+                    if (Volatile.Read(ref stopped))
+                    {
+                        return;
                     }
                 }
-                if (Volatile.Read(ref disposed))
+                seen = Volatile.Read(ref generation);
+                try
                 {
-                    return;
+                    RunMember(job!, member);
+                }
+                finally
+                {
+                    // Published before the run counts as finished, so the caller reads it up to date after Run.
+                    Volatile.Write(ref workerAllocated[member - 1], GC.GetAllocatedBytesForCurrentThread() - allocatedAtStart);
+                    Interlocked.Decrement(ref running);
                 }
             }
-            seen = Volatile.Read(ref generation);
-            try
-            {
-                RunMember(job!, member);
-            }
-            catch (Exception e)
-            {
-                Interlocked.CompareExchange(ref workerFailure, e, null);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref running);
-            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref liveWorkers);
         }
     }
 
