@@ -21,6 +21,7 @@ public sealed partial class RecurrentNetwork
     public void Forward(ReadOnlySpan<float> x, int steps, int batch, Span<float> output, Span<float> hn, Span<float> cn,
         ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default)
     {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         RecurrentOptions o = Options;
         ShapeCheck.NonNegative(steps, nameof(steps));
         ShapeCheck.NonNegative(batch, nameof(batch));
@@ -70,6 +71,7 @@ public sealed partial class RecurrentNetwork
     private TrainingTrace Run(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, bool training,
         float dropout = 0, Training.SeededRandom? random = null, Destination into = default)
     {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         RecurrentOptions o = Options;
         ShapeCheck.NonNegative(steps, nameof(steps));
         ShapeCheck.NonNegative(batch, nameof(batch));
@@ -209,6 +211,7 @@ public sealed partial class RecurrentNetwork
         ArgumentNullException.ThrowIfNull(trace);
         ArgumentNullException.ThrowIfNull(gradients);
         ObjectDisposedException.ThrowIf(trace.Disposed, trace);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         RecurrentOptions o = Options;
         int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize;
         int rows = steps * batch; // the forward pass that made the trace checked that T·B·G·H fits an array

@@ -4,12 +4,18 @@ namespace Lstm.Core;
 
 /// <summary>
 /// The state of one stream (h and c of every layer, for a batch of B rows) plus its scratch, so that
-/// <see cref="RecurrentNetwork.Step"/> allocates nothing. One per thread; the network itself may be shared.
+/// <see cref="RecurrentNetwork.Step"/> allocates nothing. One per thread; the network itself may be shared. It belongs
+/// to the network that made it (stepping it with another throws), and a step while another thread is stepping it
+/// throws <see cref="InvalidOperationException"/>.
 /// </summary>
 public sealed class StreamState : IDisposable
 {
-    internal StreamState(RecurrentOptions o, int batch, Threading.SplitStream? split = null)
+    private int busy;      // 1 while a Step runs: two at once would lose steps (one thread) or deadlock the team (several)
+    private int disposed;
+
+    internal StreamState(RecurrentNetwork network, RecurrentOptions o, int batch, Threading.SplitStream? split = null)
     {
+        Network = network;
         Batch = batch;
         Split = split;
         int h = o.HiddenSize;
@@ -26,6 +32,17 @@ public sealed class StreamState : IDisposable
     public int Threads => Split?.Threads ?? 1;
 
     internal Threading.SplitStream? Split { get; }
+
+    /// <summary>The network that made this state: its weights are the ones a threaded stream's workers read.</summary>
+    internal RecurrentNetwork Network { get; }
+
+    internal bool IsDisposed => Volatile.Read(ref disposed) != 0;
+
+    /// <summary>Tests: runs inside <see cref="RecurrentNetwork.Step"/> while the step holds the state.</summary>
+    internal Action? DuringStep { get; set; }
+
+    /// <summary>Bytes the stream's worker threads have allocated since they started (0 without workers).</summary>
+    internal long WorkerAllocatedBytes => Split?.WorkerAllocatedBytes ?? 0;
 
     internal float[][] H { get; }      // [L][B, H]
 
@@ -53,8 +70,41 @@ public sealed class StreamState : IDisposable
         Split?.Reset();
     }
 
-    /// <summary>Stops the stream's worker threads, if it has any.</summary>
-    public void Dispose() => Split?.Dispose();
+    /// <summary>
+    /// Stops the stream's worker threads, if it has any (a stream dropped without it has them stopped by the garbage
+    /// collector's finalizer). <see cref="RecurrentNetwork.Step"/> on a disposed state throws
+    /// <see cref="ObjectDisposedException"/>. Disposing twice is fine.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+        // A step running on another thread (a misuse) still needs its workers: it stops them when it leaves.
+        if (Interlocked.CompareExchange(ref busy, 1, 0) == 0)
+        {
+            Split?.Dispose();
+        }
+    }
+
+    internal void Enter()
+    {
+        if (Interlocked.CompareExchange(ref busy, 1, 0) != 0)
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            throw new InvalidOperationException("The stream state is being stepped on another thread: a StreamState belongs to one thread at a time.");
+        }
+    }
+
+    internal void Leave()
+    {
+        Interlocked.Exchange(ref busy, 0); // a full fence: the read below cannot move before the release
+        if (IsDisposed && Interlocked.CompareExchange(ref busy, 1, 0) == 0)
+        {
+            Split?.Dispose();
+        }
+    }
 
     /// <summary>h of layer <paramref name="layer"/>, [B, H].</summary>
     public ReadOnlySpan<float> Hidden(int layer) => Split is { } split ? split.Hidden(layer) : H[layer];
@@ -76,6 +126,7 @@ public sealed partial class RecurrentNetwork
     /// </param>
     public StreamState CreateStream(int batch = 1, int threads = 1)
     {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         if (Options.Bidirectional)
         {
             throw new InvalidOperationException("A bidirectional network needs the whole sequence; it cannot be stepped as a stream.");
@@ -87,7 +138,7 @@ public sealed partial class RecurrentNetwork
         }
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(threads, 256);
-        return new StreamState(Options, batch, threads > 1 ? new Threading.SplitStream(this, batch, threads) : null);
+        return new StreamState(this, Options, batch, threads > 1 ? new Threading.SplitStream(this, batch, threads) : null);
     }
 
     /// <summary>
@@ -98,12 +149,14 @@ public sealed partial class RecurrentNetwork
     public void Step(StreamState state, ReadOnlySpan<float> x, Span<float> y)
     {
         ArgumentNullException.ThrowIfNull(state);
-        RecurrentOptions o = Options;
-        int b = state.Batch, h = o.HiddenSize, gh = o.Gates * h;
-        if (state.H.Length != o.Layers || state.Gates.Length != b * gh)
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (!ReferenceEquals(state.Network, this))
         {
-            throw new ArgumentException("The stream state belongs to a network of another shape.", nameof(state));
+            throw new ArgumentException("The stream state was made by another network; a state belongs to the network whose CreateStream made it.", nameof(state));
         }
+        ObjectDisposedException.ThrowIf(state.IsDisposed, state);
+        RecurrentOptions o = Options;
+        int b = state.Batch, h = o.HiddenSize;
         if (x.Length != b * o.InputSize)
         {
             ShapeCheck.Exact(x, nameof(x), b, o.InputSize);
@@ -113,6 +166,22 @@ public sealed partial class RecurrentNetwork
             ShapeCheck.Exact(y, nameof(y), b, h);
         }
 
+        state.Enter();
+        try
+        {
+            state.DuringStep?.Invoke();
+            StepHeld(state, x, y);
+        }
+        finally
+        {
+            state.Leave();
+        }
+    }
+
+    private void StepHeld(StreamState state, ReadOnlySpan<float> x, Span<float> y)
+    {
+        RecurrentOptions o = Options;
+        int b = state.Batch, h = o.HiddenSize;
         int step = (int)Math.Min(state.Steps, int.MaxValue);
         if (CheckFinite)
         {

@@ -6,6 +6,9 @@ public sealed partial class RecurrentNetwork : IDisposable
 {
     private int threads = 1;
     private Team? idleTeam;
+    private int disposed;
+
+    internal bool IsDisposed => Volatile.Read(ref disposed) != 0;
 
     /// <summary>
     /// Threads for <see cref="Forward(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float})"/>: the calling thread plus <c>Threads - 1</c> workers the network keeps (idle
@@ -23,13 +26,23 @@ public sealed partial class RecurrentNetwork : IDisposable
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 256);
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
             threads = value;
             Interlocked.Exchange(ref idleTeam, null)?.Dispose();
         }
     }
 
-    /// <summary>Stops the worker threads <see cref="Threads"/> started. The network stays usable (they restart on demand).</summary>
-    public void Dispose() => Interlocked.Exchange(ref idleTeam, null)?.Dispose();
+    /// <summary>
+    /// Stops the worker threads <see cref="Threads"/> started (a network dropped without it has them stopped by the
+    /// garbage collector's finalizer). Afterwards running the network (<c>Forward</c>, <see cref="ForwardTraining"/>,
+    /// <see cref="Backward"/>, <see cref="Step"/>), <see cref="CreateStream"/> and setting <see cref="Threads"/> throw
+    /// <see cref="ObjectDisposedException"/>; its options and parameters can still be read. Disposing twice is fine.
+    /// </summary>
+    public void Dispose()
+    {
+        Volatile.Write(ref disposed, 1);
+        Interlocked.Exchange(ref idleTeam, null)?.Dispose();
+    }
 
     // One team is kept; a concurrent call gets a fresh one, disposed afterwards.
     private Team TryTeam() => Interlocked.Exchange(ref idleTeam, null) is { } t && t.Size == threads ? t : new Team(threads);
@@ -39,6 +52,10 @@ public sealed partial class RecurrentNetwork : IDisposable
         if (team.Size != threads || Interlocked.CompareExchange(ref idleTeam, team, null) is not null)
         {
             team.Dispose();
+        }
+        else if (IsDisposed) // Dispose ran during this call: it may have missed the team just kept
+        {
+            Interlocked.Exchange(ref idleTeam, null)?.Dispose();
         }
     }
 
