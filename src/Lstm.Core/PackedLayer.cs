@@ -22,24 +22,45 @@ internal sealed class PackedLayer
     }
 
     private readonly RecurrentOptions options;
-    private Tuple<int, Threading.HiddenSlice[]>? slices;
+    // One split per thread count asked for, so that streams of 2 and 3 threads sharing this layer each find theirs.
+    // Copy-on-write: readers scan an immutable array without locking or allocating; a miss adds an entry with a CAS.
+    private KeyValuePair<int, Threading.HiddenSlice[]>[] slices = [];
 
     /// <summary>b_ih + b_hh, [G·H].</summary>
     public float[] Bias { get; }
 
     /// <summary>
     /// The layer split by hidden units for <paramref name="parts"/> threads (possibly fewer slices when H is small),
-    /// made on first use and kept; the layer is replaced whenever its parameters change.
+    /// made on first use and kept for every count asked for; the layer is replaced whenever its parameters change.
     /// </summary>
     public Threading.HiddenSlice[] Slices(int parts)
     {
-        Tuple<int, Threading.HiddenSlice[]>? s = Volatile.Read(ref slices);
-        if (s is null || s.Item1 != parts)
+        KeyValuePair<int, Threading.HiddenSlice[]>[] known = Volatile.Read(ref slices);
+        foreach (KeyValuePair<int, Threading.HiddenSlice[]> entry in known)
         {
-            s = Tuple.Create(parts, Threading.HiddenSlice.Split(options, this, InputWeights.Columns, parts));
-            Volatile.Write(ref slices, s);
+            if (entry.Key == parts)
+            {
+                return entry.Value;
+            }
         }
-        return s.Item2;
+        Threading.HiddenSlice[] made = Threading.HiddenSlice.Split(options, this, InputWeights.Columns, parts);
+        while (true)
+        {
+            foreach (KeyValuePair<int, Threading.HiddenSlice[]> entry in known)
+            {
+                if (entry.Key == parts)
+                {
+                    return entry.Value; // another thread added it meanwhile: everyone shares its instances
+                }
+            }
+            KeyValuePair<int, Threading.HiddenSlice[]>[] grown = [.. known, new(parts, made)];
+            KeyValuePair<int, Threading.HiddenSlice[]>[] seen = Interlocked.CompareExchange(ref slices, grown, known);
+            if (ReferenceEquals(seen, known))
+            {
+                return made;
+            }
+            known = seen;
+        }
     }
 
     /// <summary>[G·H, in] with bias b_ih + b_hh: the input projection of all steps in one GEMM.</summary>
