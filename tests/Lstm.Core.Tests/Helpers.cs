@@ -43,6 +43,32 @@ internal static class Helpers
         }
     }
 
+    /// <summary>
+    /// Bytes allocated by this thread and by the stream's worker threads (each worker counts its own thread's bytes and
+    /// publishes them after every run), so a 0-byte assertion covers every thread a step runs on. Allocates nothing.
+    /// </summary>
+    public static long AllocatedBytes(StreamState stream, StreamState? other = null) =>
+        stream.WorkerAllocatedBytes + (other?.WorkerAllocatedBytes ?? 0) + GC.GetAllocatedBytesForCurrentThread();
+
+    /// <summary>
+    /// Runs <paramref name="action"/> with teams pinned to parallel (true) or the one-thread fallback (false) on this
+    /// thread, and restores the default afterwards even if it throws ([ThreadStatic]: the next test on this thread
+    /// must not inherit the mode).
+    /// </summary>
+    public static void WithTeamMode(bool parallel, Action action)
+    {
+        bool? before = Lstm.Core.Threading.Team.ForceParallel;
+        Lstm.Core.Threading.Team.ForceParallel = parallel;
+        try
+        {
+            action();
+        }
+        finally
+        {
+            Lstm.Core.Threading.Team.ForceParallel = before;
+        }
+    }
+
     /// <summary>Worst |a - b| / (1 + |b|) over two arrays.</summary>
     public static double WorstError(float[] actual, double[] expected)
     {
