@@ -15,8 +15,13 @@ public static class SimdPaths
     /// <summary>The paths this CPU can run, best first. Scalar is always last.</summary>
     public static IReadOnlyList<SimdPath> Available { get; } = FindAvailable();
 
-    /// <summary>The path used when a caller names none: <see cref="EnvironmentVariable"/> if set, else the best available.</summary>
-    public static SimdPath Default { get; } = ChooseDefault(Environment.GetEnvironmentVariable(EnvironmentVariable));
+    /// <summary>
+    /// The path used when a caller names none: <see cref="EnvironmentVariable"/> if set, else the best available. A value
+    /// that names no path, or one this CPU cannot run, makes this (and so every call that names no path) throw
+    /// <see cref="InvalidOperationException"/> naming the variable, its value and the accepted values; calls that name
+    /// a path are unaffected.
+    /// </summary>
+    public static SimdPath Default => ForcedDefault.Choice.Path ?? throw new InvalidOperationException(ForcedDefault.Choice.Error);
 
     /// <summary>Whether this CPU (and runtime configuration) can run <paramref name="path"/>.</summary>
     public static bool IsSupported(SimdPath path) => path switch
@@ -71,6 +76,34 @@ public static class SimdPaths
     private static SimdPath[] FindAvailable() =>
         new[] { SimdPath.Avx512, SimdPath.Avx2, SimdPath.Scalar }.Where(IsSupported).ToArray();
 
-    private static SimdPath ChooseDefault(string? forced) =>
-        string.IsNullOrWhiteSpace(forced) ? FindAvailable()[0] : Parse(forced);
+    /// <summary>
+    /// The default for a value of <see cref="EnvironmentVariable"/>: a path, or why there is none. Never throws, since it
+    /// runs in a type initializer (a throw there would break every later use of the type, even with a path given).
+    /// </summary>
+    internal static (SimdPath? Path, string? Error) ChooseDefault(string? forced)
+    {
+        if (string.IsNullOrWhiteSpace(forced))
+        {
+            return (FindAvailable()[0], null);
+        }
+        string accepted = $"set it to scalar, avx2 or avx512 (this CPU runs {string.Join(", ", FindAvailable().Select(Name))}), or unset it for the best available";
+        SimdPath? path = forced.Trim().ToUpperInvariant() switch
+        {
+            "SCALAR" => SimdPath.Scalar,
+            "AVX2" => SimdPath.Avx2,
+            "AVX512" => SimdPath.Avx512,
+            _ => null,
+        };
+        if (path is not { } p)
+        {
+            return (null, $"The environment variable {EnvironmentVariable}='{forced}' names no SIMD path: {accepted}.");
+        }
+        return IsSupported(p) ? (p, null) : (null, $"The environment variable {EnvironmentVariable}='{forced}' names a SIMD path this CPU cannot run: {accepted}.");
+    }
+
+    // Its own type, so that reading the variable happens when a default is first needed, not whenever SimdPaths is used.
+    private static class ForcedDefault
+    {
+        public static readonly (SimdPath? Path, string? Error) Choice = ChooseDefault(Environment.GetEnvironmentVariable(EnvironmentVariable));
+    }
 }
