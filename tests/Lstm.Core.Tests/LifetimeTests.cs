@@ -233,21 +233,26 @@ public class LifetimeTests
 public class WorkerLifetimeTests
 {
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void MakeAndDropThreadedStreamsAndNetworks(int streams, int networks)
+    private static void MakeAndDropThreadedStreamsAndNetworks(int streams, int networks, int workersBefore)
     {
+        var kept = new List<object>(); // until all are made: a collection meanwhile would already stop the first ones
         RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(4, 128), 1);
         float[] x = new float[4], y = new float[128];
         for (int i = 0; i < streams; i++)
         {
             StreamState s = net.CreateStream(1, threads: 2);
             net.Step(s, x, y);
+            kept.Add(s);
         }
         for (int i = 0; i < networks; i++)
         {
             RecurrentNetwork threaded = RecurrentNetwork.Create(new RecurrentOptions(4, 128), i);
             threaded.Threads = 2;
             threaded.Forward(new float[3 * 4], 3, 1); // H = 128 ≥ 64 per thread: the units split, on the kept team
+            kept.Add(threaded);
         }
+        Assert.Equal(workersBefore + streams + networks, Team.LiveWorkers); // one worker each
+        GC.KeepAlive(kept);
     }
 
     // Earlier tests' garbage may still hold teams: collect it and wait until the count stops moving.
@@ -269,8 +274,7 @@ public class WorkerLifetimeTests
     public void UndisposedThreadedStreamsAndNetworks_HaveTheirWorkersStopped_WhenCollected()
     {
         int before = SettledLiveWorkers();
-        MakeAndDropThreadedStreamsAndNetworks(streams: 50, networks: 5);
-        Assert.Equal(before + 55, Team.LiveWorkers);
+        MakeAndDropThreadedStreamsAndNetworks(streams: 50, networks: 5, before);
 
         // Collection is not immediate: a finalizer stops each team, then its worker notices and ends.
         var waited = System.Diagnostics.Stopwatch.StartNew();
