@@ -98,3 +98,81 @@ public class SimdPathsDefaultTests
         Assert.Empty(fields);
     }
 }
+
+/// <summary>Sets <c>LSTM_SIMD</c> for the process for a moment: no other test may read it meanwhile.</summary>
+[CollectionDefinition("Environment", DisableParallelization = true)]
+public sealed class ChangesTheEnvironment;
+
+[Collection("Environment")]
+public class SimdPathsEnvironmentTests
+{
+    [Fact]
+    public void ABadVariable_BreaksOnlyTheDefault_NotCallsThatNameAPath()
+    {
+        _ = SimdPaths.Default; // this load's default is read (from the real environment) before the variable changes
+        string? saved = Environment.GetEnvironmentVariable(SimdPaths.EnvironmentVariable);
+        var fresh = new System.Runtime.Loader.AssemblyLoadContext("bad LSTM_SIMD", isCollectible: true);
+        try
+        {
+            Environment.SetEnvironmentVariable(SimdPaths.EnvironmentVariable, "sse9");
+            // A second, fresh copy of Lstm.Simd: its SimdPaths initializes under the bad value, as a new process would.
+            System.Reflection.Assembly simd = fresh.LoadFromAssemblyPath(typeof(SimdPaths).Assembly.Location);
+            Type paths = simd.GetType(typeof(SimdPaths).FullName!)!, path = simd.GetType(typeof(SimdPath).FullName!)!;
+            object scalar = Enum.Parse(path, nameof(SimdPath.Scalar));
+            object? Call(string method, params object?[] args) => paths.GetMethod(method)!.Invoke(null, args);
+
+            // What every kernel does with the path it is given, and a kernel itself, on each path this CPU runs.
+            Assert.Equal(scalar, Call(nameof(SimdPaths.Resolve), scalar));
+            Assert.Equal(true, Call(nameof(SimdPaths.IsSupported), scalar));
+            float[] x = [-3f, -0.5f, 0f, 0.25f, 2f, 9f, 20f, -20f, 1e-3f], expected = new float[x.Length];
+            Activation.Sigmoid(x, expected, SimdPath.Scalar);
+            foreach (SimdPath p in SimdPaths.Available)
+            {
+                float[] y = new float[x.Length];
+                SigmoidIn(simd, path)(x, y, Enum.Parse(path, p.ToString()));
+                Assert.Equal(expected, y);
+            }
+
+            // Where the default is used: a clear error.
+            var e = Assert.Throws<System.Reflection.TargetInvocationException>(() => Call(nameof(SimdPaths.Resolve), [null]));
+            var error = Assert.IsType<InvalidOperationException>(e.InnerException);
+            Assert.Contains("LSTM_SIMD='sse9'", error.Message);
+            Assert.Contains("scalar, avx2 or avx512", error.Message);
+            e = Assert.Throws<System.Reflection.TargetInvocationException>(() => paths.GetProperty(nameof(SimdPaths.Default))!.GetValue(null));
+            Assert.IsType<InvalidOperationException>(e.InnerException);
+
+            // And after that error, the rest of the registry and the kernels still work (a failed type initializer
+            // would make every later use of SimdPaths throw).
+            var available = (System.Collections.IEnumerable)paths.GetProperty(nameof(SimdPaths.Available))!.GetValue(null)!;
+            Assert.Equal(SimdPaths.Available.Select(p => p.ToString()), available.Cast<object>().Select(p => p.ToString()));
+            float[] again = new float[x.Length];
+            SigmoidIn(simd, path)(x, again, scalar);
+            Assert.Equal(expected, again);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(SimdPaths.EnvironmentVariable, saved);
+            fresh.Unload();
+        }
+    }
+
+    // Activation.Sigmoid(ReadOnlySpan<float>, Span<float>, SimdPath?) of another load: spans cannot go through
+    // reflection's Invoke, so a small dynamic method converts the arrays and unboxes the path.
+    private static Action<float[], float[], object> SigmoidIn(System.Reflection.Assembly simd, Type path)
+    {
+        Type nullablePath = typeof(Nullable<>).MakeGenericType(path);
+        System.Reflection.MethodInfo sigmoid = simd.GetType(typeof(Activation).FullName!)!
+            .GetMethod(nameof(Activation.Sigmoid), [typeof(ReadOnlySpan<float>), typeof(Span<float>), nullablePath])!;
+        var method = new System.Reflection.Emit.DynamicMethod("sigmoid", null, [typeof(float[]), typeof(float[]), typeof(object)], typeof(SimdPathsEnvironmentTests).Module);
+        System.Reflection.Emit.ILGenerator il = method.GetILGenerator();
+        il.Emit(System.Reflection.Emit.OpCodes.Ldarg_0);
+        il.Emit(System.Reflection.Emit.OpCodes.Call, typeof(ReadOnlySpan<float>).GetMethod("op_Implicit", [typeof(float[])])!);
+        il.Emit(System.Reflection.Emit.OpCodes.Ldarg_1);
+        il.Emit(System.Reflection.Emit.OpCodes.Call, typeof(Span<float>).GetMethod("op_Implicit", [typeof(float[])])!);
+        il.Emit(System.Reflection.Emit.OpCodes.Ldarg_2);
+        il.Emit(System.Reflection.Emit.OpCodes.Unbox_Any, nullablePath);
+        il.Emit(System.Reflection.Emit.OpCodes.Call, sigmoid);
+        il.Emit(System.Reflection.Emit.OpCodes.Ret);
+        return method.CreateDelegate<Action<float[], float[], object>>();
+    }
+}
