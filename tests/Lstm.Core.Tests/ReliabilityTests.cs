@@ -114,14 +114,14 @@ public class SoakTests
         for (int i = 0; i < 1000; i++) net.Step(s, x, y);
         GC.Collect();
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        long before = Helpers.AllocatedBytes(s);
         int collections = GC.CollectionCount(0);
         for (int i = 0; i < 500_000; i++)
         {
             x[i & 3] = (float)((rng.NextDouble() * 4) - 2);
             net.Step(s, x, y);
         }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Helpers.AllocatedBytes(s) - before);
         Assert.Equal(collections, GC.CollectionCount(0));
         Assert.True(GC.GetTotalMemory(forceFullCollection: true) - heapBefore < 64 * 1024, "the heap stays flat");
         Assert.All(y, v => Assert.True(float.IsFinite(v) && Math.Abs(v) < 1));

@@ -44,9 +44,9 @@ public class StreamingTests
         StreamState s = net.CreateStream();
         float[] x = Helpers.ToFloat(Helpers.Uniform(64, 2)), y = new float[128];
         Helpers.WarmUp(() => net.Step(s, x, y));
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        long before = Helpers.AllocatedBytes(s);
         for (int i = 0; i < 10_000; i++) net.Step(s, x, y);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Helpers.AllocatedBytes(s) - before);
     }
 
     [Fact]
