@@ -226,6 +226,38 @@ public class LifetimeTests
         }));
         Assert.InRange(team.WorkerAllocatedBytes - workers, 10_000, 11_000);
     }
+
+    private sealed class NothingJob : ITeamJob
+    {
+        public int Phases => 2;
+
+        public void Run(int member, int phase)
+        {
+        }
+    }
+
+    [Fact]
+    public void WorkersThatSleepAndWake_AllocateNothing()
+    {
+        // Under contention a team runs alone and its idle workers block; the 0-byte claims must hold through that too.
+        using var team = new Team(3);
+        var job = new NothingJob();
+        RunBounded(() => Helpers.WithTeamMode(parallel: true, () =>
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                team.Run(job);
+                Thread.Sleep(20); // long past the spin: the workers block in Monitor.Wait, the next run wakes them
+            }
+            long before = team.WorkerAllocatedBytes;
+            for (int i = 0; i < 10; i++)
+            {
+                team.Run(job);
+                Thread.Sleep(20);
+            }
+            Assert.Equal(0, team.WorkerAllocatedBytes - before);
+        }));
+    }
 }
 
 /// <summary>Counts process-wide worker threads, so no other test may start or stop teams meanwhile.</summary>
