@@ -6,10 +6,11 @@ namespace Lstm.Core;
 /// The state of one stream (h and c of every layer, for a batch of B rows) plus its scratch, so that
 /// <see cref="RecurrentNetwork.Step"/> allocates nothing. One per thread; the network itself may be shared.
 /// </summary>
-public sealed class StreamState : IDisposable
+public sealed partial class StreamState : IDisposable
 {
     internal StreamState(RecurrentOptions o, int batch, Threading.SplitStream? split = null)
     {
+        Options = o;
         Batch = batch;
         Split = split;
         int h = o.HiddenSize;
@@ -21,6 +22,9 @@ public sealed class StreamState : IDisposable
 
     /// <summary>B: the rows each step consumes.</summary>
     public int Batch { get; }
+
+    /// <summary>The shape of the network that made this state.</summary>
+    public RecurrentOptions Options { get; }
 
     /// <summary>The threads that share each step (1: the calling thread only).</summary>
     public int Threads => Split?.Threads ?? 1;
