@@ -102,11 +102,25 @@ public sealed partial class RecurrentNetwork
     public void Step(StreamState state, ReadOnlySpan<float> x, Span<float> y)
     {
         ArgumentNullException.ThrowIfNull(state);
+        StepRows(state, state.Batch, state.Batch, x, y);
+    }
+
+    /// <summary>
+    /// <see cref="Step(StreamState, ReadOnlySpan{float}, Span{float})"/> on the first <paramref name="b"/> rows of the
+    /// state only (a <see cref="SessionHost"/> keeps the sessions that step in its first rows); rows
+    /// [<paramref name="b"/>, <paramref name="live"/>) keep their state, the rest are left undefined.
+    /// </summary>
+    internal void StepRows(StreamState state, int b, int live, ReadOnlySpan<float> x, Span<float> y)
+    {
         RecurrentOptions o = Options;
-        int b = state.Batch, h = o.HiddenSize, gh = o.Gates * h;
-        if (state.H.Length != o.Layers || state.Gates.Length != b * gh)
+        int h = o.HiddenSize, gh = o.Gates * h;
+        if (state.H.Length != o.Layers || state.Gates.Length != state.Batch * gh)
         {
             throw new ArgumentException("The stream state belongs to a network of another shape.", nameof(state));
+        }
+        if (b != state.Batch && state.Split is not null)
+        {
+            throw new InvalidOperationException("A stream split across threads steps all its rows.");
         }
         if (x.Length != b * o.InputSize)
         {
@@ -128,7 +142,7 @@ public sealed partial class RecurrentNetwork
         }
         else
         {
-            StepOnCallingThread(state, x, y);
+            StepOnCallingThread(state, b, live, x, y);
         }
         // Layer by layer after the step: layer l's h and c are final once layer l has run, so the first non-finite
         // value found here is the first the step made.
@@ -136,29 +150,32 @@ public sealed partial class RecurrentNetwork
         {
             if (o.Cell == CellKind.Lstm)
             {
-                new FiniteProbe("c", layer, 0, step).Rows(state.Cell(layer), b, h, h);
+                new FiniteProbe("c", layer, 0, step).Rows(state.Cell(layer)[..(b * h)], b, h, h);
             }
-            new FiniteProbe("h", layer, 0, step).Rows(state.Hidden(layer), b, h, h);
+            new FiniteProbe("h", layer, 0, step).Rows(state.Hidden(layer)[..(b * h)], b, h, h);
         }
     }
 
-    private void StepOnCallingThread(StreamState state, ReadOnlySpan<float> x, Span<float> y)
+    // The first b rows of the state; c's two halves are [Batch, H] each, whatever b. The halves swap for the whole
+    // state, so the c of rows [b, live), which do not step, moves to the new half with them.
+    private void StepOnCallingThread(StreamState state, int b, int live, ReadOnlySpan<float> x, Span<float> y)
     {
         RecurrentOptions o = Options;
-        int b = state.Batch, h = o.HiddenSize;
-        Span<float> gates = state.Gates;
+        int h = o.HiddenSize, half = state.Batch * h;
+        Span<float> gates = state.Gates.AsSpan(0, b * o.Gates * h);
         ReadOnlySpan<float> input = x;
         for (int layer = 0; layer < o.Layers; layer++)
         {
             PackedLayer w = Packed(layer, 0);
-            float[] hState = state.H[layer];
+            Span<float> hState = state.H[layer].AsSpan(0, b * h);
             Gemm.Multiply(input, b, w.InputWeights, gates, Path);            // G = x·W_ihᵀ + b
             Gemm.MultiplyAdd(hState, b, w.RecurrentWeights, gates, Path);    // G += h·W_hhᵀ
             if (o.Cell == CellKind.Lstm)
             {
                 int cur = state.Current[layer];
                 Span<float> cells = state.C[layer];
-                LstmCell.Forward(gates, b, h, cells.Slice(cur * b * h, b * h), cells.Slice((1 - cur) * b * h, b * h), hState, h, o.CellOptions, w.Peepholes, Path);
+                LstmCell.Forward(gates, b, h, cells.Slice(cur * half, b * h), cells.Slice((1 - cur) * half, b * h), hState, h, o.CellOptions, w.Peepholes, Path);
+                cells.Slice((cur * half) + (b * h), (live - b) * h).CopyTo(cells.Slice(((1 - cur) * half) + (b * h)));
                 state.Current[layer] = 1 - cur;
             }
             else

@@ -78,6 +78,29 @@ public sealed partial class StreamState
     /// <summary>Sets one row's h and c of every layer to 0; the other rows go on as they were.</summary>
     public void ResetRow(int row) => SetRow(row, default, default);
 
+    /// <summary>Exchanges the whole state of rows <paramref name="a"/> and <paramref name="b"/> (a stream on the calling thread only).</summary>
+    internal void SwapRows(int a, int b)
+    {
+        int hs = Options.HiddenSize;
+        for (int layer = 0; layer < Options.Layers; layer++)
+        {
+            SwapSpans(H[layer].AsSpan(a * hs, hs), H[layer].AsSpan(b * hs, hs));
+            if (C[layer].Length != 0)
+            {
+                int half = Current[layer] * Batch * hs;
+                SwapSpans(C[layer].AsSpan(half + (a * hs), hs), C[layer].AsSpan(half + (b * hs), hs));
+            }
+        }
+    }
+
+    private static void SwapSpans(Span<float> a, Span<float> b)
+    {
+        for (int i = 0; i < a.Length; i++)
+        {
+            (a[i], b[i]) = (b[i], a[i]);
+        }
+    }
+
     // One row of one layer: h and c (c_{t-1} for the next step) where the next step reads them. Empty: zeros.
     private void WriteRow(int layer, int row, ReadOnlySpan<float> h, ReadOnlySpan<float> c)
     {
