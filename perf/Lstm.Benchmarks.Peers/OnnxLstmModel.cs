@@ -14,26 +14,89 @@ internal static class OnnxLstmModel
     {
         int h = hidden;
         float[] w = ToIofc(weightIh, h, input), r = ToIofc(weightHh, h, h);
-        float[] b = [.. ToIofc(biasIh, h, 1), .. ToIofc(biasHh, h, 1)];
+        Proto node = Node("LSTM", hidden, ["X", "W", "R", "B", "", "initial_h", "initial_c"]);
+        Proto graph = Graph(node, input, hidden)
+            .Msg(5, Tensor("W", [1, 4 * h, input], 1, Bytes(w)))
+            .Msg(5, Tensor("R", [1, 4 * h, h], 1, Bytes(r)))
+            .Msg(5, Tensor("B", [1, 8 * h], 1, Bytes(Bias(biasIh, biasHh, h))));
+        return Model(graph, microsoftDomain: false);
+    }
 
-        var node = new Proto()
-            .Str(1, "X").Str(1, "W").Str(1, "R").Str(1, "B").Str(1, "").Str(1, "initial_h").Str(1, "initial_c")
-            .Str(2, "Y").Str(2, "Y_h").Str(2, "Y_c")
-            .Str(3, "lstm").Str(4, "LSTM")
+    /// <summary>
+    /// The same LSTM as ONNX Runtime's own int8 LSTM: one <c>com.microsoft</c> <c>DynamicQuantizeLSTM</c> node, the form
+    /// <c>onnxruntime.quantization.quantize_dynamic</c> gives an LSTM. W and R are int8, transposed to [1, in, 4H] and
+    /// [1, H, 4H], symmetric per output channel (one scale per gate row, zero point 0: the same weight quantization as
+    /// Lstm.Core's int8 format); ONNX Runtime quantizes the activations itself (uint8, per tensor, each step).
+    /// </summary>
+    public static byte[] BuildInt8(int input, int hidden, float[] weightIh, float[] weightHh, float[] biasIh, float[] biasHh)
+    {
+        int h = hidden;
+        var (wq, ws) = QuantizeTransposed(ToIofc(weightIh, h, input), 4 * h, input);
+        var (rq, rs) = QuantizeTransposed(ToIofc(weightHh, h, h), 4 * h, h);
+        Proto node = Node("DynamicQuantizeLSTM", hidden,
+            ["X", "W", "R", "B", "", "initial_h", "initial_c", "", "W_scale", "W_zero_point", "R_scale", "R_zero_point"])
+            .Str(7, "com.microsoft");                                  // NodeProto.domain
+        Proto graph = Graph(node, input, hidden)
+            .Msg(5, Tensor("W", [1, input, 4 * h], 3, wq))
+            .Msg(5, Tensor("R", [1, h, 4 * h], 3, rq))
+            .Msg(5, Tensor("B", [1, 8 * h], 1, Bytes(Bias(biasIh, biasHh, h))))
+            .Msg(5, Tensor("W_scale", [1, 4 * h], 1, Bytes(ws)))
+            .Msg(5, Tensor("W_zero_point", [1, 4 * h], 3, new byte[4 * h]))
+            .Msg(5, Tensor("R_scale", [1, 4 * h], 1, Bytes(rs)))
+            .Msg(5, Tensor("R_zero_point", [1, 4 * h], 3, new byte[4 * h]));
+        return Model(graph, microsoftDomain: true);
+    }
+
+    private static Proto Node(string op, int hidden, string[] inputs)
+    {
+        var node = new Proto();
+        foreach (string i in inputs) node.Str(1, i);
+        return node.Str(2, "Y").Str(2, "Y_h").Str(2, "Y_c")
+            .Str(3, "lstm").Str(4, op)
             .Msg(5, new Proto().Str(1, "hidden_size").Int(3, hidden).Int(20, 2)); // AttributeProto, type INT
-        var graph = new Proto()
-            .Msg(1, node).Str(2, "lstm")
-            .Msg(5, Tensor("W", [1, 4 * h, input], w))
-            .Msg(5, Tensor("R", [1, 4 * h, h], r))
-            .Msg(5, Tensor("B", [1, 8 * h], b))
-            .Msg(11, Value("X", ["T", "B", input])).Msg(11, Value("initial_h", [1, "B", h])).Msg(11, Value("initial_c", [1, "B", h]))
-            .Msg(12, Value("Y", ["T", 1, "B", h])).Msg(12, Value("Y_h", [1, "B", h])).Msg(12, Value("Y_c", [1, "B", h]));
-        return new Proto()
+    }
+
+    private static Proto Graph(Proto node, int input, int h) => new Proto()
+        .Msg(1, node).Str(2, "lstm")
+        .Msg(11, Value("X", ["T", "B", input])).Msg(11, Value("initial_h", [1, "B", h])).Msg(11, Value("initial_c", [1, "B", h]))
+        .Msg(12, Value("Y", ["T", 1, "B", h])).Msg(12, Value("Y_h", [1, "B", h])).Msg(12, Value("Y_c", [1, "B", h]));
+
+    private static byte[] Model(Proto graph, bool microsoftDomain)
+    {
+        var model = new Proto()
             .Int(1, 8)                                   // ir_version
             .Str(2, "Lstm.Benchmarks.Peers")             // producer_name
             .Msg(7, graph)
-            .Msg(8, new Proto().Str(1, "").Int(2, 17))   // opset_import: default domain, 17
-            .ToArray();
+            .Msg(8, new Proto().Str(1, "").Int(2, 17));  // opset_import: default domain, 17
+        return (microsoftDomain ? model.Msg(8, new Proto().Str(1, "com.microsoft").Int(2, 1)) : model).ToArray();
+    }
+
+    private static float[] Bias(float[] biasIh, float[] biasHh, int h) => [.. ToIofc(biasIh, h, 1), .. ToIofc(biasHh, h, 1)];
+
+    // Rows [n, k] → int8 [k, n] (ONNX Runtime's W layout) with scale[n] = max|row n| / 127, rounded to nearest even.
+    private static (byte[] Quantized, float[] Scales) QuantizeTransposed(float[] m, int rows, int cols)
+    {
+        byte[] q = new byte[rows * cols];
+        float[] scales = new float[rows];
+        for (int n = 0; n < rows; n++)
+        {
+            float max = 0;
+            for (int k = 0; k < cols; k++) max = Math.Max(max, Math.Abs(m[(n * cols) + k]));
+            float scale = max == 0 ? 1 : max / 127;
+            scales[n] = scale;
+            for (int k = 0; k < cols; k++)
+            {
+                q[(k * rows) + n] = unchecked((byte)(sbyte)Math.Clamp(MathF.Round(m[(n * cols) + k] / scale), -127, 127));
+            }
+        }
+        return (q, scales);
+    }
+
+    private static byte[] Bytes(float[] data)
+    {
+        byte[] raw = new byte[data.Length * 4];
+        Buffer.BlockCopy(data, 0, raw, 0, raw.Length);
+        return raw;
     }
 
     // PyTorch rows [i; f; g; o] (each H rows of width cols) → ONNX [i; o; f; c].
@@ -48,13 +111,11 @@ internal static class OnnxLstmModel
         return o;
     }
 
-    private static Proto Tensor(string name, long[] dims, float[] data)
+    private static Proto Tensor(string name, long[] dims, int dataType, byte[] raw)
     {
         var t = new Proto();
         foreach (long d in dims) t.Int(1, d);
-        byte[] raw = new byte[data.Length * 4];
-        Buffer.BlockCopy(data, 0, raw, 0, raw.Length);
-        return t.Int(2, 1).Str(8, name).Bytes(9, raw); // data_type FLOAT
+        return t.Int(2, dataType).Str(8, name).Bytes(9, raw); // data_type: 1 FLOAT, 3 INT8
     }
 
     private static Proto Value(string name, object[] dims)

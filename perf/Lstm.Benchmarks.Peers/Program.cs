@@ -7,7 +7,8 @@ using Microsoft.ML.OnnxRuntime;
 
 // lstm peers: the same LSTM in Lstm.Core, TorchSharp (libtorch) and ONNX Runtime on this machine. Checks that all
 // agree on the outputs, then times them interleaved and reports each time and the ratio, per thread count.
-//   --threads 1,2   --rounds 9   --round-ms 40   --cases step,seq1,seq64,train   --load (a busy process on a core)
+//   --threads 1,2   --rounds 9   --round-ms 40   --cases step,seq1,seq64,train,quant   --load (a busy process on a core)
+//   (quant: our 16-bit and int8 weights against ONNX Runtime float32 and int8 and TorchSharp, 1 thread, with errors)
 //   --out DIR (default perf/results/<cpu>)   --quick (fewer sizes and rounds, a smoke run)
 var opts = Args.Parse(args);
 Console.WriteLine(TorchSharpLoader.Patch());
@@ -21,6 +22,7 @@ Process? load = opts.Load ? Process.Start("sh", ["-c", "while kill -0 $PPID 2>/d
 if (load is not null) Console.WriteLine($"a busy process (pid {load.Id}) keeps one core loaded throughout");
 
 var rows = new List<Row>();
+var quantRows = new List<QuantRow>();
 try
 {
     foreach (int threads in opts.Threads)
@@ -53,6 +55,10 @@ try
                 rows.Add(Row.From(name, h, batch, T, threads, t));
             }
         }
+        if (opts.Cases.Contains("quant") && threads == opts.Threads[0])
+        {
+            quantRows.AddRange(Quantized.Run(opts));
+        }
         if (opts.Cases.Contains("train"))
         {
             foreach (int batch in opts.Quick ? new[] { 1 } : [1, 32])
@@ -74,19 +80,20 @@ finally
     load?.Kill();
 }
 
-string table = Row.Markdown(rows, opts.Load);
+string table = Row.Markdown(rows, opts.Load) + (quantRows.Count > 0 ? Environment.NewLine + Quantized.Markdown(quantRows) : "");
 Console.WriteLine(table);
 string dir = opts.Out ?? Path.Combine(Machine.RepositoryRoot(), "perf", "results", Lstm.Perf.CpuInfo.Slug(cpu));
 Directory.CreateDirectory(dir);
 string stem = $"peers-{DateTime.UtcNow:yyyy-MM-dd}{(opts.Load ? "-loaded" : "")}{(opts.Quick ? "-quick" : "")}";
 var report = new PeersReport(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), cpu, Environment.ProcessorCount,
-    Environment.Version.ToString(), torchVersion, ortVersion, opts.Load, rows);
+    Environment.Version.ToString(), torchVersion, ortVersion, opts.Load, rows, quantRows);
 File.WriteAllText(Path.Combine(dir, stem + ".json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
 File.WriteAllText(Path.Combine(dir, stem + ".md"), table);
 Console.WriteLine($"wrote {Path.Combine(dir, stem)}.json and .md");
 return 0;
 
-internal sealed record PeersReport(string Date, string Cpu, int Cores, string Dotnet, string TorchSharp, string OnnxRuntime, bool Loaded, List<Row> Rows);
+internal sealed record PeersReport(string Date, string Cpu, int Cores, string Dotnet, string TorchSharp, string OnnxRuntime, bool Loaded, List<Row> Rows,
+    List<QuantRow> Quantized);
 
 internal sealed record Row(string Case, int Hidden, int Batch, int Steps, int Threads, double OursUs, double? OnnxUs, double TorchUs,
     double? OnnxRatio, double TorchRatio, string TorchWay, double? OursBytesPerStep)

@@ -11,6 +11,11 @@ if (args.Contains("--verify-activations"))
     return ActivationVerifier.Run(args.Contains("--quick") ? 16u : 1u);
 }
 
+if (args.Contains("--sessions"))
+{
+    return SessionLoad.Run(args.Contains("--quick"));
+}
+
 int soakAt = Array.IndexOf(args, "--soak");
 if (soakAt >= 0)
 {

@@ -8,7 +8,7 @@ namespace Lstm.Core;
 /// to the network that made it (stepping it with another throws), and a step while another thread is stepping it
 /// throws <see cref="InvalidOperationException"/>.
 /// </summary>
-public sealed class StreamState : IDisposable
+public sealed partial class StreamState : IDisposable
 {
     private int busy;      // 1 while a Step runs: two at once would lose steps (one thread) or deadlock the team (several)
     private int disposed;
@@ -16,6 +16,7 @@ public sealed class StreamState : IDisposable
     internal StreamState(RecurrentNetwork network, RecurrentOptions o, int batch, Threading.SplitStream? split = null)
     {
         Network = network;
+        Options = o;
         Batch = batch;
         Split = split;
         int h = o.HiddenSize;
@@ -27,6 +28,9 @@ public sealed class StreamState : IDisposable
 
     /// <summary>B: the rows each step consumes.</summary>
     public int Batch { get; }
+
+    /// <summary>The shape of the network that made this state.</summary>
+    public RecurrentOptions Options { get; }
 
     /// <summary>The threads that share each step (1: the calling thread only).</summary>
     public int Threads => Split?.Threads ?? 1;
@@ -149,14 +153,28 @@ public sealed partial class RecurrentNetwork
     public void Step(StreamState state, ReadOnlySpan<float> x, Span<float> y)
     {
         ArgumentNullException.ThrowIfNull(state);
+        StepRows(state, state.Batch, state.Batch, x, y);
+    }
+
+    /// <summary>
+    /// <see cref="Step(StreamState, ReadOnlySpan{float}, Span{float})"/> on the first <paramref name="b"/> rows of the
+    /// state only (a <see cref="SessionHost"/> keeps the sessions that step in its first rows); rows
+    /// [<paramref name="b"/>, <paramref name="live"/>) keep their state, the rest are left undefined.
+    /// </summary>
+    internal void StepRows(StreamState state, int b, int live, ReadOnlySpan<float> x, Span<float> y)
+    {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         if (!ReferenceEquals(state.Network, this))
         {
             throw new ArgumentException("The stream state was made by another network; a state belongs to the network whose CreateStream made it.", nameof(state));
         }
         ObjectDisposedException.ThrowIf(state.IsDisposed, state);
+        if (b != state.Batch && state.Split is not null)
+        {
+            throw new InvalidOperationException("A stream split across threads steps all its rows.");
+        }
         RecurrentOptions o = Options;
-        int b = state.Batch, h = o.HiddenSize;
+        int h = o.HiddenSize;
         if (x.Length != b * o.InputSize)
         {
             ShapeCheck.Exact(x, nameof(x), b, o.InputSize);
@@ -170,7 +188,7 @@ public sealed partial class RecurrentNetwork
         try
         {
             state.DuringStep?.Invoke();
-            StepHeld(state, x, y);
+            StepHeld(state, b, live, x, y);
         }
         finally
         {
@@ -178,10 +196,10 @@ public sealed partial class RecurrentNetwork
         }
     }
 
-    private void StepHeld(StreamState state, ReadOnlySpan<float> x, Span<float> y)
+    private void StepHeld(StreamState state, int b, int live, ReadOnlySpan<float> x, Span<float> y)
     {
         RecurrentOptions o = Options;
-        int b = state.Batch, h = o.HiddenSize;
+        int h = o.HiddenSize;
         int step = (int)Math.Min(state.Steps, int.MaxValue);
         if (CheckFinite)
         {
@@ -193,7 +211,7 @@ public sealed partial class RecurrentNetwork
         }
         else
         {
-            StepOnCallingThread(state, x, y);
+            StepOnCallingThread(state, b, live, x, y);
         }
         // Layer by layer after the step: layer l's h and c are final once layer l has run, so the first non-finite
         // value found here is the first the step made.
@@ -201,29 +219,32 @@ public sealed partial class RecurrentNetwork
         {
             if (o.Cell == CellKind.Lstm)
             {
-                new FiniteProbe("c", layer, 0, step).Rows(state.Cell(layer), b, h, h);
+                new FiniteProbe("c", layer, 0, step).Rows(state.Cell(layer)[..(b * h)], b, h, h);
             }
-            new FiniteProbe("h", layer, 0, step).Rows(state.Hidden(layer), b, h, h);
+            new FiniteProbe("h", layer, 0, step).Rows(state.Hidden(layer)[..(b * h)], b, h, h);
         }
     }
 
-    private void StepOnCallingThread(StreamState state, ReadOnlySpan<float> x, Span<float> y)
+    // The first b rows of the state; c's two halves are [Batch, H] each, whatever b. The halves swap for the whole
+    // state, so the c of rows [b, live), which do not step, moves to the new half with them.
+    private void StepOnCallingThread(StreamState state, int b, int live, ReadOnlySpan<float> x, Span<float> y)
     {
         RecurrentOptions o = Options;
-        int b = state.Batch, h = o.HiddenSize;
-        Span<float> gates = state.Gates;
+        int h = o.HiddenSize, half = state.Batch * h;
+        Span<float> gates = state.Gates.AsSpan(0, b * o.Gates * h);
         ReadOnlySpan<float> input = x;
         for (int layer = 0; layer < o.Layers; layer++)
         {
             PackedLayer w = Packed(layer, 0);
-            float[] hState = state.H[layer];
+            Span<float> hState = state.H[layer].AsSpan(0, b * h);
             Gemm.Multiply(input, b, w.InputWeights, gates, Path);            // G = x·W_ihᵀ + b
             Gemm.MultiplyAdd(hState, b, w.RecurrentWeights, gates, Path);    // G += h·W_hhᵀ
             if (o.Cell == CellKind.Lstm)
             {
                 int cur = state.Current[layer];
                 Span<float> cells = state.C[layer];
-                LstmCell.Forward(gates, b, h, cells.Slice(cur * b * h, b * h), cells.Slice((1 - cur) * b * h, b * h), hState, h, o.CellOptions, w.Peepholes, Path);
+                LstmCell.Forward(gates, b, h, cells.Slice(cur * half, b * h), cells.Slice((1 - cur) * half, b * h), hState, h, o.CellOptions, w.Peepholes, Path);
+                cells.Slice((cur * half) + (b * h), (live - b) * h).CopyTo(cells.Slice(((1 - cur) * half) + (b * h)));
                 state.Current[layer] = 1 - cur;
             }
             else

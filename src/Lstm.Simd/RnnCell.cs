@@ -9,7 +9,7 @@ public static class RnnCell
 {
     /// <summary>h = tanh(pre); <paramref name="pre"/> and <paramref name="h"/> may be the same span.</summary>
     public static void Forward(ReadOnlySpan<float> pre, Span<float> h, SimdPath? path = null) =>
-        UnaryLoop.Run<TanhP13Rr2P6Div>(pre, h, SimdPaths.Resolve(path));
+        UnaryLoop.Run<TanhRr2P6Div>(pre, h, SimdPaths.Resolve(path));
 
     /// <summary>dPre = dh ⊙ (1 - h²), given the forward output h. <paramref name="dPre"/> may be <paramref name="dh"/> itself.</summary>
     public static void Backward(ReadOnlySpan<float> h, ReadOnlySpan<float> dh, Span<float> dPre, SimdPath? path = null)

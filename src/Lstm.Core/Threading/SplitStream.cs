@@ -108,6 +108,23 @@ internal sealed class SplitStream : ITeamJob, IDisposable
         return cellView[layer];
     }
 
+    /// <summary>One row of a layer's h and c (empty: zeros), written where the next step reads them.</summary>
+    public void WriteRow(int layer, int row, ReadOnlySpan<float> hRow, ReadOnlySpan<float> cRow)
+    {
+        int b = Batch, hs = net.Options.HiddenSize, now = (int)(Steps & 1);
+        StreamState.Fill(h[layer].AsSpan((now * b * hs) + (row * hs), hs), hRow);
+        if (cellView[layer].Length == 0)
+        {
+            return;
+        }
+        HiddenSlice[] slices = net.Packed(layer, 0).Slices(team.Size);
+        for (int m = 0; m < slices.Length; m++)
+        {
+            int n = slices[m].Count;
+            StreamState.Fill(c[layer][m].AsSpan((now * b * n) + (row * n), n), cRow.IsEmpty ? default : cRow.Slice(slices[m].Start, n));
+        }
+    }
+
     public void Reset()
     {
         Steps = 0;

@@ -29,20 +29,32 @@ internal static class ExpRr2P6
     public static TVec Invoke<TVec>(TVec z)
         where TVec : struct, IVec<TVec>
     {
+        TVec t = Reduce(z, out TVec scale, out TVec p);
+
+        // e^z = (1 + t·p) · 2^n: one rounding in the FMA; multiplying by a power of two is exact for normal results.
+        return TVec.Fma(t, p, TVec.Create(1f)) * scale;
+    }
+
+    /// <summary>
+    /// The parts of e^z = <paramref name="scale"/>·(1 + t·<paramref name="p"/>), with scale = 2^n and p ≈ (e^t − 1)/t; returns t.
+    /// Callers that need e^z − 1 without cancellation (tanh near 0) combine the parts themselves.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVec Reduce<TVec>(TVec z, out TVec scale, out TVec p)
+        where TVec : struct, IVec<TVec>
+    {
         TVec magic = TVec.Create(MagicBias);
         TVec n = TVec.Fma(z, TVec.Create(Log2E), magic);
-        TVec scale = TVec.ShiftBitsLeft23(n);
+        scale = TVec.ShiftBitsLeft23(n);
         n -= magic;
         TVec t = TVec.Fma(n, TVec.Create(MinusLn2Hi), z);
         t = TVec.Fma(n, TVec.Create(MinusLn2Lo), t);
 
-        TVec p = TVec.Fma(TVec.Create(C6), t, TVec.Create(C5));
+        p = TVec.Fma(TVec.Create(C6), t, TVec.Create(C5));
         p = TVec.Fma(p, t, TVec.Create(C4));
         p = TVec.Fma(p, t, TVec.Create(C3));
         p = TVec.Fma(p, t, TVec.Create(C2));
         p = TVec.Fma(p, t, TVec.Create(C1));
-
-        // e^z = (1 + t·p) · 2^n: one rounding in the FMA; multiplying by a power of two is exact for normal results.
-        return TVec.Fma(t, p, TVec.Create(1f)) * scale;
+        return t;
     }
 }

@@ -63,6 +63,19 @@ internal static class UnaryLoop
         where TVec : struct, IVec<TVec>
     {
         nuint width = (nuint)TVec.Count;
+        // Four vectors per iteration: four independent dependency chains for the out-of-order core, a quarter of
+        // the loop overhead. Each element's value is the same as in the one-vector loop below.
+        for (; i + (4 * width) <= n; i += 4 * width)
+        {
+            TVec r0 = TOp.Invoke(TVec.Load(ref src, i));
+            TVec r1 = TOp.Invoke(TVec.Load(ref src, i + width));
+            TVec r2 = TOp.Invoke(TVec.Load(ref src, i + (2 * width)));
+            TVec r3 = TOp.Invoke(TVec.Load(ref src, i + (3 * width)));
+            TVec.Store(r0, ref dst, i);
+            TVec.Store(r1, ref dst, i + width);
+            TVec.Store(r2, ref dst, i + (2 * width));
+            TVec.Store(r3, ref dst, i + (3 * width));
+        }
         for (; i + width <= n; i += width)
         {
             TVec.Store(TOp.Invoke(TVec.Load(ref src, i)), ref dst, i);

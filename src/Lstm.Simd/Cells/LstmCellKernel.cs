@@ -55,7 +55,7 @@ internal static class LstmCellKernel
                 gf = TVec.Fma(TVec.Load(ref a.Peep, hidden + j), cp, gf);
             }
             TVec i = SigmoidRr2P6Div.Invoke(gi);
-            TVec g = TanhP13Rr2P6Div.Invoke(gg);
+            TVec g = TanhRr2P6Div.Invoke(gg);
             TVec f = forgetGate ? SigmoidRr2P6Div.Invoke(gf) : TVec.Create(1f);
             TVec c = forgetGate ? TVec.Fma(f, cp, i * g) : TVec.Fma(i, g, cp); // c = f⊙c' + i⊙g  |  c' + i⊙g
             if (peepholes)
@@ -63,7 +63,7 @@ internal static class LstmCellKernel
                 go = TVec.Fma(TVec.Load(ref a.Peep, (2 * hidden) + j), c, go);
             }
             TVec o = SigmoidRr2P6Div.Invoke(go);
-            TVec h = o * TanhP13Rr2P6Div.Invoke(c);                              // h = o⊙tanh(c)
+            TVec h = o * TanhRr2P6Div.Invoke(c);                              // h = o⊙tanh(c)
 
             TVec.Store(i, ref a.Gates, g0 + j);
             TVec.Store(f, ref a.Gates, g0 + hidden + j);
@@ -92,7 +92,7 @@ internal static class LstmCellKernel
             TVec cp = TVec.Load(ref a.CPrev, s0 + j);
             TVec c = TVec.Load(ref a.C, s0 + j);
             TVec dh = TVec.Load(ref a.Dh, s0 + j);
-            TVec tc = TanhP13Rr2P6Div.Invoke(c);
+            TVec tc = TanhRr2P6Div.Invoke(c);
 
             TVec dGo = dh * tc * o * (one - o);                         // do = dh⊙tanh(c); dGo = do⊙o(1-o)
             TVec dc = TVec.Fma(dh * o, one - (tc * tc), TVec.Load(ref a.DcNext, s0 + j)); // dc = dc' + dh⊙o⊙(1-tanh²c)

@@ -21,6 +21,9 @@ internal static class GemmDriver
     private const int MaxBlockWidth = 2 * PanelLayout.GroupWidth;
     private const int RowChunk = 128;
 
+    // No zeroing of the edge buffer on every call (it is cleared by LoadEdge before each use): this runs once per
+    // GEMM, so per streaming step.
+    [SkipLocalsInit]
     public static void Run(SimdPath path, int m, int p, int q, ref float a, nint rsA, nint csA, ref float b, ref float c, nint ldc, GemmInit init, ref float bias)
     {
         if (m == 0 || p == 0)
