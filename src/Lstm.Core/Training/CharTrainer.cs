@@ -127,11 +127,11 @@ public sealed class CharTrainer
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         ArgumentNullException.ThrowIfNull(text);
-        var (options, _, net) = CharCheckpoint.Model(checkpoint);
+        var (options, vocabulary, net) = CharCheckpoint.Model(checkpoint);
         var saved = CharCheckpoint.Training(checkpoint, options, net);
-        if (saved.TextLength != text.Length)
+        if (saved.TextLength != text.Length || text.AsSpan().ContainsAnyExcept(System.Buffers.SearchValues.Create(vocabulary)))
         {
-            throw new InvalidDataException("The checkpoint was trained on another text; --resume needs the same --text.");
+            throw new InvalidDataException("The checkpoint was trained on another text (another length or vocabulary); --resume needs the same --text.");
         }
         var trainer = new CharTrainer(LoadModel(checkpoint), text)
         {
