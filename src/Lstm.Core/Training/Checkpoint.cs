@@ -135,11 +135,20 @@ public sealed class Checkpoint
         try
         {
             int jsonLength = ReadCount("the metadata", 1);
-            var meta = JsonSerializer.Deserialize(payload.AsSpan(pos, jsonLength), CheckpointJson.Default.DictionaryStringString)
-                ?? throw new InvalidDataException($"{path}: empty metadata.");
-            foreach (var (k, v) in meta)
+            using (JsonDocument meta = JsonDocument.Parse(payload.AsMemory(pos, jsonLength)))
             {
-                c.Metadata[k] = v ?? throw new InvalidDataException($"{path}: the metadata entry '{k}' is null.");
+                if (meta.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    throw new InvalidDataException($"{path}: the metadata is not a JSON object.");
+                }
+                foreach (JsonProperty p in meta.RootElement.EnumerateObject())
+                {
+                    // A key twice would leave the reader to pick one of two values: a valid hash over an ambiguous file.
+                    if (p.Value.ValueKind != JsonValueKind.String || !c.Metadata.TryAdd(p.Name, p.Value.GetString()!))
+                    {
+                        throw new InvalidDataException($"{path}: the metadata entry '{p.Name}' is {(p.Value.ValueKind == JsonValueKind.String ? "given twice" : "not a string")}.");
+                    }
+                }
             }
             pos += jsonLength;
             int count = ReadCount("the tensor count", 8);
@@ -155,7 +164,7 @@ public sealed class Checkpoint
                 if (!c.Tensors.TryAdd(name, data)) throw new InvalidDataException($"{path}: tensor '{name}' appears twice.");
             }
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException) // the latter: names or values that are not valid UTF-8
         {
             throw new InvalidDataException($"{path}: the metadata is not valid JSON: {e.Message}", e);
         }
