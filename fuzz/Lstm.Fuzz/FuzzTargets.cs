@@ -1,5 +1,8 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
+using System.IO.Hashing;
 using System.Text;
+using Lstm.Core;
 using Lstm.Core.Interop;
 using Lstm.Core.NumPy;
 using Lstm.Core.Training;
@@ -7,10 +10,11 @@ using Lstm.Core.Training;
 namespace Lstm.Fuzz;
 
 /// <summary>
-/// One file reader under fuzzing: the valid files mutation starts from, the call that parses a candidate, and the most
-/// it may allocate for an input of a given length. The only accepted failure is <see cref="InvalidDataException"/>.
+/// One file reader under fuzzing: the valid files mutation starts from, the call that parses a candidate (its bytes,
+/// which the target presents as a seekable or a forward-only stream), and the most it may allocate for an input of a
+/// given length. The only accepted failure is <see cref="InvalidDataException"/>.
 /// </summary>
-public sealed record FuzzTarget(string Name, IReadOnlyList<byte[]> Seeds, Action<Stream> Parse, Func<long, long> AllocationBound);
+public sealed record FuzzTarget(string Name, IReadOnlyList<byte[]> Seeds, Action<byte[]> Parse, Func<long, long> AllocationBound);
 
 public static class FuzzTargets
 {
@@ -21,15 +25,57 @@ public static class FuzzTargets
     // float64 per float16 = 4×) once more: 16× the file bounds them with room to spare.
     private const long DirectFactor = 16;
 
+    // A network built from a file packs its weights into 64-byte-aligned panels padded to 16 or 64 columns: for the
+    // tiny seeds here (H = 2, I = 3) that is up to ~30 times the weights' bytes, plus the parameter copies.
+    private const long NetworkFactor = 64;
+
+    // The text the char-lm seeds were trained on; a resumed checkpoint must name one of its length.
+    private const string CharText = "the gate keeps the cell; the cell keeps the error. ";
+
+    private static MemoryStream Seekable(byte[] b) => new(b, writable: false);
+
+    private static ForwardOnlyStream Pipe(byte[] b) => new(b, maxRead: 1021);
+
     public static IReadOnlyList<FuzzTarget> All { get; } =
     [
-        new("npy", NpySeeds(), s => Npy.Read(s), n => (DirectFactor * n) + Overhead),
+        new("npy", NpySeeds(), b => Npy.Read(Seekable(b)), n => (DirectFactor * n) + Overhead),
         // A member may expand up to Npz.MaxExpansionRatio from its compressed size, then convert to float64 (≤ 4× of a
         // float16 member's bytes, 2× of float32's): the bound follows the ratio the reader documents.
-        new("npz", NpzSeeds(), s => Npz.Read(s), n => (Npz.MaxExpansionRatio * 8L * n) + Overhead),
-        new("safetensors", SafeTensorsSeeds(), s => SafeTensors.Read(s), n => (DirectFactor * n) + Overhead),
-        new("checkpoint", CheckpointSeeds(), s => Checkpoint.Read(s), n => (DirectFactor * n) + Overhead),
+        new("npz", NpzSeeds(), b => Npz.Read(Seekable(b)), n => (Npz.MaxExpansionRatio * 8L * n) + Overhead),
+        new("safetensors", SafeTensorsSeeds(), b => SafeTensors.Read(Seekable(b)), n => (DirectFactor * n) + Overhead),
+        new("checkpoint", CheckpointSeeds(), b => Checkpoint.Read(Seekable(b)), n => (DirectFactor * n) + Overhead),
+        // The same readers on a pipe (no length, short reads): buffers may only grow as bytes arrive.
+        new("npy-pipe", NpySeeds(), b => Npy.Read(Pipe(b)), n => (DirectFactor * n) + Overhead),
+        new("npz-pipe", NpzSeeds(), b => Npz.Read(Pipe(b)), n => (Npz.MaxExpansionRatio * 8L * n) + Overhead),
+        new("safetensors-pipe", SafeTensorsSeeds(), b => SafeTensors.Read(Pipe(b)), n => (DirectFactor * n) + Overhead),
+        new("checkpoint-pipe", CheckpointSeeds(), b => Checkpoint.Read(Pipe(b)), n => (DirectFactor * n) + Overhead),
+        // A state_dict through the importer: the network it builds is what the file's shapes justify.
+        new("pytorch-safetensors", PyTorchSafeTensorsSeeds(), b => PyTorchImport.FromTensors(SafeTensors.Read(Seekable(b))), n => (NetworkFactor * n) + Overhead),
+        new("pytorch-npz", PyTorchNpzSeeds(), b => PyTorchImport.FromTensors(FromNpz(Npz.Read(Seekable(b)))), n => (Npz.MaxExpansionRatio * 8L * n) + (NetworkFactor * n) + Overhead),
+        // A char-lm checkpoint's payload (metadata JSON and tensors) under a freshly computed hash, so that mutations
+        // reach LoadModel and Resume instead of stopping at the checksum.
+        new("char-lm", CharLmPayloadSeeds(), b =>
+        {
+            Checkpoint c = Checkpoint.Read(Seekable(WithValidHeader(b)));
+            CharTrainer.LoadModel(c);
+            CharTrainer.Resume(c, CharText);
+        }, n => (NetworkFactor * n) + Overhead),
     ];
+
+    /// <summary>A checkpoint file around <paramref name="payload"/>: magic, version, length and its XxHash64.</summary>
+    public static byte[] WithValidHeader(byte[] payload)
+    {
+        byte[] file = new byte[28 + payload.Length];
+        "LSTMCKPT"u8.CopyTo(file);
+        BinaryPrimitives.WriteInt32LittleEndian(file.AsSpan(8), Checkpoint.FormatVersion);
+        BinaryPrimitives.WriteInt64LittleEndian(file.AsSpan(12), payload.Length);
+        BinaryPrimitives.WriteUInt64LittleEndian(file.AsSpan(20), XxHash64.HashToUInt64(payload));
+        payload.CopyTo(file, 28);
+        return file;
+    }
+
+    private static List<NamedTensor> FromNpz(Dictionary<string, NpyArray> arrays) =>
+        arrays.Select(kv => new NamedTensor(kv.Key, kv.Value.Shape, kv.Value.ToSingle(), kv.Value.DType)).ToList();
 
     public static FuzzTarget Get(string name) =>
         All.FirstOrDefault(t => t.Name == name) ?? throw new ArgumentException($"No fuzz target '{name}'; there are: {string.Join(", ", All.Select(t => t.Name))}.", nameof(name));
@@ -41,8 +87,7 @@ public static class FuzzTargets
         string? finding = null;
         try
         {
-            using var s = new MemoryStream(input, writable: false);
-            target.Parse(s);
+            target.Parse(input);
         }
         catch (InvalidDataException)
         {
@@ -160,5 +205,76 @@ public static class FuzzTargets
         c.Tensors["b"] = Ramp(3);
         var empty = new Checkpoint();
         return [ViaFile(c.Save), ViaFile(empty.Save)];
+    }
+
+    private static List<NamedTensor> StateDict(RecurrentOptions options, string prefix)
+    {
+        RecurrentNetwork net = RecurrentNetwork.Create(options, 5);
+        return net.ParameterInfos.Select(i => new NamedTensor(prefix + i.Name, i.Shape, net.GetParameter(i.Name), "F32")).ToList();
+    }
+
+    private static List<List<NamedTensor>> StateDicts()
+    {
+        List<NamedTensor> twice = StateDict(new RecurrentOptions(3, 2), "");
+        twice.Add(twice[1]);
+        return
+        [
+            StateDict(new RecurrentOptions(3, 2), ""),
+            StateDict(new RecurrentOptions(3, 2, Layers: 2, Bidirectional: true), "lstm."),
+            StateDict(new RecurrentOptions(3, 2, Cell: CellKind.Rnn), "rnn."),
+            StateDict(new RecurrentOptions(2, 2, Peepholes: true), ""),
+            [new("weight_ih_l0", [8, 0], [], "F32"), new("weight_hh_l0", [8, 2], new float[16], "F32"), new("bias_ih_l0", [8], new float[8], "F32"), new("bias_hh_l0", [8], new float[8], "F32")],
+            twice,
+        ];
+    }
+
+    private static byte[] SafeTensorsOf(List<NamedTensor> tensors)
+    {
+        // Written by hand rather than by SafeTensors.Write, which (rightly) refuses a duplicated name.
+        var header = new StringBuilder("{");
+        long offset = 0;
+        foreach (NamedTensor t in tensors)
+        {
+            header.Append(System.Globalization.CultureInfo.InvariantCulture, $"\"{t.Name}\":{{\"dtype\":\"F32\",\"shape\":[{string.Join(",", t.Shape)}],\"data_offsets\":[{offset},{offset + (4 * t.Data.Length)}]}},");
+            offset += 4 * t.Data.Length;
+        }
+        header[^1] = '}';
+        byte[] file = SafeTensorsText(header.ToString(), (int)offset);
+        int at = file.Length - (int)offset;
+        foreach (NamedTensor t in tensors)
+        {
+            foreach (float v in t.Data)
+            {
+                BinaryPrimitives.WriteSingleLittleEndian(file.AsSpan(at), v);
+                at += 4;
+            }
+        }
+        return file;
+    }
+
+    private static List<byte[]> PyTorchSafeTensorsSeeds() => StateDicts().Select(SafeTensorsOf).ToList();
+
+    private static List<byte[]> PyTorchNpzSeeds() =>
+        StateDicts().Take(5).Select(sd => Zip(CompressionLevel.NoCompression, [.. sd.Select(t => (t.Name + ".npy", NpyBytes(t.Data, t.Shape)))])).ToList();
+
+    private static List<byte[]> CharLmPayloadSeeds()
+    {
+        byte[] Trained(CharModelOptions o, int steps)
+        {
+            var trainer = new CharTrainer(CharLanguageModel.Create(CharText, o), CharText);
+            for (int i = 0; i < steps; i++) trainer.TrainStep();
+            return ViaFile(trainer.Save)[28..];
+        }
+        var tiny = new CharModelOptions { Hidden = 2, Layers = 2, SequenceLength = 4, Batch = 2, Dropout = 0.25f, Optimizer = "adam", Seed = 4 };
+        var huge = new Checkpoint();
+        foreach (var (k, v) in new Dictionary<string, string> { ["kind"] = "char-lm", ["vocabulary"] = "ab", ["hidden"] = "23170", ["layers"] = "1", ["dropout"] = "0", ["sequenceLength"] = "4", ["batch"] = "1", ["learningRate"] = "0.1", ["optimizer"] = "sgd", ["clipNorm"] = "5", ["decayEvery"] = "0", ["decayFactor"] = "1", ["seed"] = "1" })
+        {
+            huge.Metadata[k] = v;
+        }
+        foreach (string name in new[] { "net.weight_ih_l0", "net.weight_hh_l0", "net.bias_ih_l0", "net.bias_hh_l0", "head.weight", "head.bias" })
+        {
+            huge.Tensors[name] = [];
+        }
+        return [Trained(tiny, 1), Trained(tiny with { Layers = 1, Optimizer = "sgd", Dropout = 0 }, 0), ViaFile(huge.Save)[28..]];
     }
 }

@@ -75,4 +75,20 @@ public class CheckpointTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void NonSeekableStreams_Read_AndLyingLengthsCostOnlyWhatArrived()
+    {
+        string path = SmallFile();
+        byte[] all = File.ReadAllBytes(path);
+        File.Delete(path);
+        Assert.Equal([1f, 2f, 3f], Checkpoint.Read(new Lstm.Fuzz.ForwardOnlyStream(all, maxRead: 7)).Tensor("w")); // was ArgumentException
+        Assert.Throws<InvalidDataException>(() => Checkpoint.Read(new Lstm.Fuzz.ForwardOnlyStream(all[..^1])));
+        Assert.Throws<InvalidDataException>(() => Checkpoint.Read(new Lstm.Fuzz.ForwardOnlyStream([.. all, 0])));
+        byte[] lying = (byte[])all.Clone();
+        BitConverter.TryWriteBytes(lying.AsSpan(12, 8), 1L << 30);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Throws<InvalidDataException>(() => Checkpoint.Read(new Lstm.Fuzz.ForwardOnlyStream(lying)));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20);
+    }
 }

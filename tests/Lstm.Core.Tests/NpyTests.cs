@@ -131,4 +131,43 @@ public class NpyTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(System.IO.Compression.CompressionLevel.NoCompression)]
+    [InlineData(System.IO.Compression.CompressionLevel.Optimal)]
+    public void EveryBitFlip_OfAnNpz_IsRefused_OrReadsTheOriginalValues(System.IO.Compression.CompressionLevel level)
+    {
+        // Stored and deflated members: a flip in the data must never pass as good (the member's CRC-32 catches it).
+        // A flip in a name is not covered by any checksum in a zip, so a renamed member is only compared when its name is known.
+        float[] w = Enumerable.Range(0, 24).Select(i => (i * 0.37f) - 3).ToArray();
+        using var ms = new MemoryStream();
+        using (var zip = new System.IO.Compression.ZipArchive(ms, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            using Stream member = zip.CreateEntry("w.npy", level).Open();
+            Npy.Write(member, w, 4, 6);
+        }
+        byte[] all = ms.ToArray();
+        int refused = 0;
+        for (int bit = 0; bit < all.Length * 8; bit++)
+        {
+            byte[] flipped = (byte[])all.Clone();
+            flipped[bit / 8] ^= (byte)(1 << (bit % 8));
+            Dictionary<string, NpyArray> read;
+            try
+            {
+                read = Npz.Read(new MemoryStream(flipped));
+            }
+            catch (InvalidDataException)
+            {
+                refused++;
+                continue;
+            }
+            if (read.TryGetValue("w", out NpyArray? a))
+            {
+                Assert.Equal([4, 6], a.Shape);
+                Helpers.AssertBitwise(w, a.ToSingle(), $"bit {bit}");
+            }
+        }
+        Assert.True(refused > 0);
+    }
 }

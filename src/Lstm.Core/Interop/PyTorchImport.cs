@@ -27,6 +27,11 @@ public static class PyTorchImport
     public static ImportedNetwork FromTensors(IReadOnlyList<NamedTensor> tensors, bool batchFirst = false, SimdPath? simdPath = null)
     {
         ArgumentNullException.ThrowIfNull(tensors);
+        var twice = tensors.GroupBy(t => t.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        if (twice.Count > 0)
+        {
+            throw new InvalidDataException($"The state_dict names {string.Join(", ", twice)} more than once.");
+        }
         var first = tensors.Where(t => t.Name.EndsWith("weight_ih_l0", StringComparison.Ordinal)).ToList();
         if (first.Count != 1)
         {
@@ -58,12 +63,21 @@ public static class PyTorchImport
         bool peepholes = mine.Keys.Any(k => k.StartsWith("weight_peephole", StringComparison.Ordinal));
         var options = new RecurrentOptions(wih0.Shape[1], hidden, layers, bidirectional, batchFirst, gates == 4 ? CellKind.Lstm : CellKind.Rnn, Peepholes: peepholes);
 
-        var expected = ParameterLayout.For(options);
+        IReadOnlyList<ParameterInfo> expected;
+        try
+        {
+            expected = ParameterLayout.For(options); // validates the sizes: I = 0 (a [4H, 0] weight_ih_l0), or too large for an array
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"'{prefix}weight_ih_l0' {wih0.ShapeText} and '{prefix}weight_hh_l0' {whh0.ShapeText} do not describe a network: {e.Message}", e);
+        }
         var problems = new List<string>();
         foreach (ParameterInfo info in expected)
         {
             if (!mine.TryGetValue(info.Name, out NamedTensor? t)) problems.Add($"missing {prefix}{info.Name} {info.ShapeText}");
             else if (!t.Shape.SequenceEqual(info.Shape)) problems.Add($"{prefix}{info.Name} is {t.ShapeText}, expected {info.ShapeText}");
+            else if (t.Data.Length != info.Length) problems.Add($"{prefix}{info.Name} holds {t.Data.Length} values for its shape {info.ShapeText}");
         }
         problems.AddRange(mine.Keys.Except(expected.Select(i => i.Name)).Select(k => $"unexpected {prefix}{k}"));
         if (problems.Count > 0)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using Lstm.Core.IO;
 
 namespace Lstm.Core.Interop;
 
@@ -32,14 +33,27 @@ public static class SafeTensors
     public static IReadOnlyList<NamedTensor> Read(Stream stream, string what = "safetensors data")
     {
         ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanSeek)
+        {
+            // A pipe has no length to check the header against: take what it sends (the buffer grows only as bytes
+            // arrive), then read that as a file.
+            using var copy = new MemoryStream();
+            byte[] chunk = new byte[FileLimits.Chunk];
+            for (int n; (n = stream.Read(chunk)) > 0;)
+            {
+                copy.Write(chunk, 0, n);
+            }
+            copy.Position = 0;
+            return Read(copy, what);
+        }
         long length = stream.Length - stream.Position;
-        Span<byte> n = stackalloc byte[8];
+        Span<byte> n8 = stackalloc byte[8];
         if (length < 8)
         {
             throw new InvalidDataException($"{what}: {length} bytes is too short for a safetensors file.");
         }
-        stream.ReadExactly(n);
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(n);
+        stream.ReadExactly(n8);
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(n8);
         if (headerLength > (ulong)Math.Min(MaxHeaderBytes, length - 8))
         {
             throw new InvalidDataException($"{what}: the header claims {headerLength} bytes but the file holds {length - 8} after the length field.");
@@ -48,7 +62,8 @@ public static class SafeTensors
         stream.ReadExactly(header);
         long dataLength = length - 8 - (long)headerLength;
 
-        var entries = new List<(string Name, string DType, int[] Shape, long Begin, long End)>();
+        var entries = new List<(string Name, string DType, long[] Shape, long Begin, long End)>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             using JsonDocument doc = JsonDocument.Parse(header);
@@ -58,19 +73,21 @@ public static class SafeTensors
             }
             foreach (JsonProperty p in doc.RootElement.EnumerateObject())
             {
+                // JSON leaves duplicated keys to the reader; two tensors of one name is never a valid file.
+                if (!names.Add(p.Name))
+                {
+                    throw new InvalidDataException($"{what}: the header names '{p.Name}' twice.");
+                }
                 if (p.Name == "__metadata__") continue;
                 JsonElement e = p.Value;
                 string dtype = e.GetProperty("dtype").GetString() ?? "";
-                int[] shape = e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
+                long[] shape = e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
                 long[] offsets = e.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
                 if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataLength)
                 {
                     throw new InvalidDataException($"{what}: tensor '{p.Name}' has data_offsets [{string.Join(", ", offsets)}] outside the {dataLength} data bytes.");
                 }
-                if (shape.Any(d => d < 0))
-                {
-                    throw new InvalidDataException($"{what}: tensor '{p.Name}' has a negative dimension.");
-                }
+                FileLimits.Elements(shape, $"{what}: tensor '{p.Name}'");
                 entries.Add((p.Name, dtype, shape, offsets[0], offsets[1]));
             }
         }
@@ -88,8 +105,7 @@ public static class SafeTensors
             }
             cursor = e.End;
         }
-        byte[] data = new byte[dataLength];
-        stream.ReadExactly(data);
+        byte[] data = FileLimits.ReadExactly(stream, dataLength, what);
         return entries.Select(e => Decode(e.Name, e.DType, e.Shape, data.AsSpan((int)e.Begin, (int)(e.End - e.Begin)), what)).ToList();
     }
 
@@ -129,7 +145,7 @@ public static class SafeTensors
         });
     }
 
-    private static NamedTensor Decode(string name, string dtype, int[] shape, ReadOnlySpan<byte> bytes, string what)
+    private static NamedTensor Decode(string name, string dtype, long[] dims, ReadOnlySpan<byte> bytes, string what)
     {
         int size = dtype switch
         {
@@ -138,10 +154,10 @@ public static class SafeTensors
             "F16" or "BF16" => 2,
             _ => throw new InvalidDataException($"{what}: tensor '{name}' has dtype {dtype}; expected F32, F64, F16 or BF16."),
         };
-        long count = shape.Aggregate(1L, (a, b) => a * b);
+        long count = FileLimits.Elements(dims, $"{what}: tensor '{name}'"); // checked: at most Array.MaxLength, so × size cannot wrap
         if (count * size != bytes.Length)
         {
-            throw new InvalidDataException($"{what}: tensor '{name}' {dtype} [{string.Join(", ", shape)}] needs {count * size} bytes; its range holds {bytes.Length}.");
+            throw new InvalidDataException($"{what}: tensor '{name}' {dtype} {FileLimits.Text(dims)} needs {count * size} bytes; its range holds {bytes.Length}.");
         }
         var data = new float[count];
         for (int i = 0; i < count; i++)
@@ -155,7 +171,7 @@ public static class SafeTensors
                 _ => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(b) << 16), // bfloat16: the high half of a float32
             };
         }
-        return new NamedTensor(name, shape, data, dtype);
+        return new NamedTensor(name, Array.ConvertAll(dims, d => (int)d), data, dtype);
     }
 }
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
+using Lstm.Core.IO;
 
 namespace Lstm.Core.NumPy;
 
@@ -10,7 +9,7 @@ namespace Lstm.Core.NumPy;
 /// (Fortran order, big-endian, object arrays, other dtypes) and any malformed or truncated file gives an
 /// <see cref="InvalidDataException"/>; sizes are checked against the stream's length before allocating.
 /// </summary>
-public static partial class Npy
+public static class Npy
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
@@ -46,20 +45,17 @@ public static partial class Npy
         {
             throw new InvalidDataException($"Unsupported .npy version {major}.{head[7]}; expected 1.0, 2.0 or 3.0.");
         }
-        CheckRemaining(stream, headerLength, "the header");
-        byte[] headerBytes = new byte[headerLength];
-        ReadExactly(stream, headerBytes, "the header");
-        string header = Encoding.UTF8.GetString(headerBytes);
-
-        string descr = Field(header, "descr", DescrPattern());
-        string fortran = Field(header, "fortran_order", FortranPattern());
-        if (fortran != "False")
+        byte[] headerBytes = FileLimits.ReadExactly(stream, headerLength, "The .npy header");
+        if (!IsPrintableOrSpace(headerBytes))
+        {
+            throw new InvalidDataException("The .npy header holds bytes that are neither printable ASCII nor whitespace.");
+        }
+        string header = Encoding.ASCII.GetString(headerBytes);
+        var (descr, fortranOrder, dims) = NpyHeader.Parse(header);
+        if (fortranOrder)
         {
             throw new InvalidDataException("Fortran-order .npy arrays are not supported; save with np.ascontiguousarray.");
         }
-        string shapeText = Field(header, "shape", ShapePattern());
-        int[] shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(v => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int d) ? d : throw new InvalidDataException($"Bad .npy shape ({shapeText}).")).ToArray();
         int itemSize = descr switch
         {
             "<f2" => 2,
@@ -69,33 +65,70 @@ public static partial class Npy
             _ when descr.Contains('O', StringComparison.Ordinal) => throw new InvalidDataException("Object arrays are not supported."),
             _ => throw new InvalidDataException($"Unsupported .npy dtype {descr}; expected <f2, <f4, <f8, <i4 or <i8."),
         };
-        long count = 1;
-        foreach (int d in shape)
+        int count = FileLimits.Elements(dims, "The .npy array");
+        int[] shape = Array.ConvertAll(dims, d => (int)d);
+        return new NpyArray(descr, shape, ReadData(stream, descr, itemSize, count));
+    }
+
+    private static bool IsPrintableOrSpace(ReadOnlySpan<byte> bytes)
+    {
+        foreach (byte b in bytes)
         {
-            count *= d;
-            if (count > Array.MaxLength)
+            if (b is not ((>= 0x20 and <= 0x7E) or (byte)'\t' or (byte)'\n' or (byte)'\r'))
             {
-                throw new InvalidDataException($"The .npy shape ({shapeText}) is too large.");
+                return false;
             }
         }
-        long bytes = count * itemSize;
-        CheckRemaining(stream, bytes, "the data");
-        byte[] raw = new byte[bytes];
-        ReadExactly(stream, raw, "the data");
-        var data = new double[count];
-        for (int i = 0; i < count; i++)
+        return true;
+    }
+
+    // Decodes chunk by chunk into the result, never holding the raw bytes whole. A seekable stream's length is checked
+    // first, so the result is allocated once; any other stream grows it only as data arrives (a lying shape costs at
+    // most twice what the stream actually sent).
+    private static double[] ReadData(Stream stream, string descr, int itemSize, int count)
+    {
+        long bytes = (long)count * itemSize;
+        if (stream.CanSeek && stream.Length - stream.Position < bytes)
         {
-            ReadOnlySpan<byte> b = raw.AsSpan(i * itemSize, itemSize);
-            data[i] = descr switch
-            {
-                "<f2" => (double)BinaryPrimitives.ReadHalfLittleEndian(b),
-                "<f4" => BinaryPrimitives.ReadSingleLittleEndian(b),
-                "<f8" => BinaryPrimitives.ReadDoubleLittleEndian(b),
-                "<i4" => BinaryPrimitives.ReadInt32LittleEndian(b),
-                _ => BinaryPrimitives.ReadInt64LittleEndian(b),
-            };
+            throw new InvalidDataException($"The .npy file is truncated: the data needs {bytes} bytes, {stream.Length - stream.Position} remain.");
         }
-        return new NpyArray(descr, shape, data);
+        double[] data = new double[stream.CanSeek ? count : Math.Min(count, FileLimits.Chunk)];
+        byte[] chunk = new byte[(int)Math.Min(bytes, FileLimits.Chunk)];
+        int perChunk = chunk.Length / itemSize;
+        for (int done = 0; done < count;)
+        {
+            int n = Math.Min(perChunk, count - done);
+            ReadExactly(stream, chunk.AsSpan(0, n * itemSize), "the data");
+            if (data.Length < done + n)
+            {
+                Array.Resize(ref data, (int)Math.Min(count, Math.Max(2L * data.Length, done + n)));
+            }
+            Decode(descr, chunk.AsSpan(0, n * itemSize), data.AsSpan(done, n));
+            done += n;
+        }
+        return data;
+    }
+
+    private static void Decode(string descr, ReadOnlySpan<byte> raw, Span<double> into)
+    {
+        switch (descr)
+        {
+            case "<f2":
+                for (int i = 0; i < into.Length; i++) into[i] = (double)BinaryPrimitives.ReadHalfLittleEndian(raw[(2 * i)..]);
+                break;
+            case "<f4":
+                for (int i = 0; i < into.Length; i++) into[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(4 * i)..]);
+                break;
+            case "<f8":
+                for (int i = 0; i < into.Length; i++) into[i] = BinaryPrimitives.ReadDoubleLittleEndian(raw[(8 * i)..]);
+                break;
+            case "<i4":
+                for (int i = 0; i < into.Length; i++) into[i] = BinaryPrimitives.ReadInt32LittleEndian(raw[(4 * i)..]);
+                break;
+            default:
+                for (int i = 0; i < into.Length; i++) into[i] = BinaryPrimitives.ReadInt64LittleEndian(raw[(8 * i)..]);
+                break;
+        }
     }
 
     /// <summary>Writes a float32 array as a version 1.0 <c>.npy</c> file, through a temporary file renamed into place.</summary>
@@ -145,20 +178,6 @@ public static partial class Npy
         stream.Write(Encoding.ASCII.GetBytes(header));
     }
 
-    private static string Field(string header, string name, Regex pattern)
-    {
-        Match m = pattern.Match(header);
-        return m.Success ? m.Groups[1].Value : throw new InvalidDataException($"The .npy header has no valid '{name}': {header.Trim()}");
-    }
-
-    private static void CheckRemaining(Stream stream, long needed, string what)
-    {
-        if (stream.CanSeek && stream.Length - stream.Position < needed)
-        {
-            throw new InvalidDataException($"The .npy file is truncated: {what} needs {needed} bytes, {stream.Length - stream.Position} remain.");
-        }
-    }
-
     private static void ReadExactly(Stream stream, Span<byte> buffer, string what)
     {
         try
@@ -170,13 +189,4 @@ public static partial class Npy
             throw new InvalidDataException($"The .npy file is truncated in {what}.", e);
         }
     }
-
-    [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]
-    private static partial Regex DescrPattern();
-
-    [GeneratedRegex(@"'fortran_order'\s*:\s*(True|False)")]
-    private static partial Regex FortranPattern();
-
-    [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")]
-    private static partial Regex ShapePattern();
 }

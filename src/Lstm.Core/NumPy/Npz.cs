@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.IO.Hashing;
 
 namespace Lstm.Core.NumPy;
 
@@ -38,6 +39,7 @@ public static class Npz
                     throw new InvalidDataException($"The .npz member '{e.FullName}' declares {e.Length} bytes from {e.CompressedLength} compressed: refused.");
                 }
                 using var member = new MemoryStream();
+                var crc = new Crc32();
                 using (Stream z = e.Open())
                 {
                     // Never trust the declared size: copy at most one byte more than it, and compare.
@@ -46,11 +48,18 @@ public static class Npz
                     while ((read = z.Read(buffer, 0, buffer.Length)) > 0)
                     {
                         member.Write(buffer, 0, read);
+                        crc.Append(buffer.AsSpan(0, read));
                         if (member.Length > e.Length)
                         {
                             throw new InvalidDataException($"The .npz member '{e.FullName}' holds more than the {e.Length} bytes it declares.");
                         }
                     }
+                }
+                // A flipped bit in a stored member, or one that still inflates, changes the data but not the zip's structure:
+                // only the member's CRC-32 (from the central directory) tells.
+                if (member.Length != e.Length || crc.GetCurrentHashAsUInt32() != e.Crc32)
+                {
+                    throw new InvalidDataException($"The .npz member '{e.FullName}' is corrupted: {member.Length} bytes with CRC-32 {crc.GetCurrentHashAsUInt32():x8}; the archive declares {e.Length} bytes with {e.Crc32:x8}.");
                 }
                 member.Position = 0;
                 string name = e.FullName[..^4];

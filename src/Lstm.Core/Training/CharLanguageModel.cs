@@ -55,7 +55,7 @@ public sealed record CharModelOptions
                 Seed = int.Parse(c.Get("seed"), ci),
             };
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
             throw new InvalidDataException("The checkpoint's model options are malformed: " + e.Message, e);
         }

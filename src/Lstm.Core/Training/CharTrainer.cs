@@ -117,51 +117,45 @@ public sealed class CharTrainer
     public static CharLanguageModel LoadModel(string path) => LoadModel(Checkpoint.Load(path));
 
     /// <summary>Continues training from a checkpoint on <paramref name="text"/> (which must use the same vocabulary).</summary>
-    public static CharTrainer Resume(string path, string text)
+    public static CharTrainer Resume(string path, string text) => Resume(Checkpoint.Load(path), text);
+
+    /// <summary>
+    /// Continues training from a checkpoint already read. Everything it says is checked first (options, positions,
+    /// carried state, optimizer state): a bad value is an <see cref="InvalidDataException"/> here, never an error later.
+    /// </summary>
+    public static CharTrainer Resume(Checkpoint checkpoint, string text)
     {
-        Checkpoint c = Checkpoint.Load(path);
-        var trainer = new CharTrainer(LoadModel(c), text);
-        var ci = CultureInfo.InvariantCulture;
-        try
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentNullException.ThrowIfNull(text);
+        var (options, vocabulary, net) = CharCheckpoint.Model(checkpoint);
+        var saved = CharCheckpoint.Training(checkpoint, options, net);
+        if (saved.TextLength != text.Length || text.AsSpan().ContainsAnyExcept(System.Buffers.SearchValues.Create(vocabulary)))
         {
-            trainer.Step = long.Parse(c.Get("step"), ci);
-            trainer.SetRandomState(ulong.Parse(c.Get("rng"), ci));
-            long[] pos = c.Get("positions").Split(',').Select(p => long.Parse(p, ci)).ToArray();
-            if (pos.Length != trainer.positions.Length || int.Parse(c.Get("textLength"), ci) != trainer.codes.Length)
-            {
-                throw new InvalidDataException("The checkpoint was trained on another text or batch size; --resume needs the same --text.");
-            }
-            pos.CopyTo(trainer.positions, 0);
-            trainer.carriedH = c.Tensor("state.h");
-            trainer.carriedC = c.Tensor("state.c");
-            long optSteps = long.Parse(c.Get("optimizerSteps"), ci);
-            var saved = new List<float[][]>();
-            for (int i = 0; c.Tensors.ContainsKey(string.Create(ci, $"opt.{i}.0")); i++)
-            {
-                var per = new List<float[]>();
-                for (int j = 0; c.Tensors.TryGetValue(string.Create(ci, $"opt.{i}.{j}"), out float[]? s); j++) per.Add(s);
-                saved.Add(per.ToArray());
-            }
-            trainer.optimizer.Restore(saved, optSteps);
+            throw new InvalidDataException("The checkpoint was trained on another text (another length or vocabulary); --resume needs the same --text.");
         }
-        catch (FormatException e)
+        var trainer = new CharTrainer(LoadModel(checkpoint), text)
         {
-            throw new InvalidDataException("The checkpoint's training state is malformed: " + e.Message, e);
-        }
+            Step = saved.Step,
+        };
+        trainer.SetRandomState(saved.Rng);
+        saved.Positions.CopyTo(trainer.positions, 0);
+        trainer.carriedH = checkpoint.Tensor("state.h");
+        trainer.carriedC = checkpoint.Tensor("state.c");
+        trainer.optimizer.Restore(saved.OptimizerState, saved.OptimizerSteps);
         return trainer;
     }
 
     private void SetRandomState(ulong state) => random.State = state;
 
-    private static CharLanguageModel LoadModel(Checkpoint c)
+    /// <summary>
+    /// The model of a checkpoint already read (for sampling). Its options and every tensor's length are checked before
+    /// anything is allocated by them: a bad value is an <see cref="InvalidDataException"/>.
+    /// </summary>
+    public static CharLanguageModel LoadModel(Checkpoint checkpoint)
     {
-        if (c.Get("kind") != "char-lm")
-        {
-            throw new InvalidDataException($"The checkpoint holds a '{c.Get("kind")}', not a char-lm model.");
-        }
-        CharModelOptions o = CharModelOptions.FromMetadata(c);
-        string vocab = c.Get("vocabulary");
-        var options = new RecurrentOptions(vocab.Length, o.Hidden, o.Layers);
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        var (o, vocab, options) = CharCheckpoint.Model(checkpoint);
+        Checkpoint c = checkpoint;
         try
         {
             var values = ParameterLayout.For(options).ToDictionary(i => i.Name, i => c.Tensor("net." + i.Name));

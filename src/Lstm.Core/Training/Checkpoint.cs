@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
+using Lstm.Core.IO;
 
 namespace Lstm.Core.Training;
 
@@ -53,20 +54,18 @@ public sealed class Checkpoint
         return Read(s, path);
     }
 
-    /// <summary>Reads a checkpoint from a seekable stream; <paramref name="path"/> names it in messages.</summary>
+    /// <summary>
+    /// Reads a checkpoint from a stream; <paramref name="path"/> names it in messages. A seekable stream's length is
+    /// checked against the header before reading; any other stream is read in chunks that grow only as bytes arrive.
+    /// </summary>
     public static Checkpoint Read(Stream s, string path = "checkpoint")
     {
         ArgumentNullException.ThrowIfNull(s);
-        if (!s.CanSeek)
-        {
-            throw new ArgumentException("The checkpoint stream must be seekable (its length is checked before reading).", nameof(s));
-        }
-        if (s.Length - s.Position < HeaderBytes)
+        if (s.CanSeek && s.Length - s.Position < HeaderBytes)
         {
             throw new InvalidDataException($"{path}: {s.Length} bytes is too short for a checkpoint.");
         }
-        byte[] header = new byte[HeaderBytes];
-        s.ReadExactly(header);
+        byte[] header = FileLimits.ReadExactly(s, HeaderBytes, path + ": the checkpoint header");
         if (!header.AsSpan(0, 8).SequenceEqual(Magic))
         {
             throw new InvalidDataException($"{path} is not an Lstm checkpoint (no LSTMCKPT magic).");
@@ -77,12 +76,15 @@ public sealed class Checkpoint
             throw new InvalidDataException($"{path}: checkpoint format version {version}; this library reads version {FormatVersion}.");
         }
         long length = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(12));
-        if (length != s.Length - s.Position)
+        if (length < 0 || (s.CanSeek && length != s.Length - s.Position))
         {
-            throw new InvalidDataException($"{path}: the header declares {length} payload bytes but the file holds {s.Length - s.Position}: truncated or corrupted.");
+            throw new InvalidDataException($"{path}: the header declares {length} payload bytes but the file holds {(s.CanSeek ? s.Length - s.Position : "another number")}: truncated or corrupted.");
         }
-        byte[] payload = new byte[length];
-        s.ReadExactly(payload);
+        byte[] payload = FileLimits.ReadExactly(s, length, path + ": the checkpoint payload");
+        if (!s.CanSeek && s.ReadByte() != -1)
+        {
+            throw new InvalidDataException($"{path}: the stream holds more than the {length} payload bytes its header declares.");
+        }
         if (XxHash64.HashToUInt64(payload) != BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(20)))
         {
             throw new InvalidDataException($"{path}: the checksum does not match: the file is corrupted.");
@@ -133,9 +135,21 @@ public sealed class Checkpoint
         try
         {
             int jsonLength = ReadCount("the metadata", 1);
-            var meta = JsonSerializer.Deserialize(payload.AsSpan(pos, jsonLength), CheckpointJson.Default.DictionaryStringString)
-                ?? throw new InvalidDataException($"{path}: empty metadata.");
-            foreach (var (k, v) in meta) c.Metadata[k] = v;
+            using (JsonDocument meta = JsonDocument.Parse(payload.AsMemory(pos, jsonLength)))
+            {
+                if (meta.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    throw new InvalidDataException($"{path}: the metadata is not a JSON object.");
+                }
+                foreach (JsonProperty p in meta.RootElement.EnumerateObject())
+                {
+                    // A key twice would leave the reader to pick one of two values: a valid hash over an ambiguous file.
+                    if (p.Value.ValueKind != JsonValueKind.String || !c.Metadata.TryAdd(p.Name, p.Value.GetString()!))
+                    {
+                        throw new InvalidDataException($"{path}: the metadata entry '{p.Name}' is {(p.Value.ValueKind == JsonValueKind.String ? "given twice" : "not a string")}.");
+                    }
+                }
+            }
             pos += jsonLength;
             int count = ReadCount("the tensor count", 8);
             for (int t = 0; t < count; t++)
@@ -150,7 +164,7 @@ public sealed class Checkpoint
                 if (!c.Tensors.TryAdd(name, data)) throw new InvalidDataException($"{path}: tensor '{name}' appears twice.");
             }
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException) // the latter: names or values that are not valid UTF-8
         {
             throw new InvalidDataException($"{path}: the metadata is not valid JSON: {e.Message}", e);
         }
