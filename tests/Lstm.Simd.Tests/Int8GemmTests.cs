@@ -130,6 +130,31 @@ public class Int8GemmTests
         Assert.Equal(127f * 127f * k / 127f, actual[0]); // row 0 · output 0: all 127 · 127, times scale 1/127
     }
 
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void LargestK_SumsExactly_ThoughUnsignedPartialSumsWrap(string kernelName)
+    {
+        // K = MaxColumns with every q = 127: the signed sum 127·127·K just fits an int32, while VNNI's unsigned
+        // partial sums (q + 128)·q reach 255·127·K ≈ 4.3e9 and wrap; subtracting 128·Σq modulo 2^32 restores it.
+        Int8Kernel kernel = Enum.Parse<Int8Kernel>(kernelName);
+        const int n = 3, k = PackedInt8Matrix.MaxColumns;
+        sbyte[] q = new sbyte[n * k];
+        q.AsSpan(0, k).Fill(127);
+        q.AsSpan(k, k).Fill(-127);
+        for (int i = 0; i < k; i++)
+        {
+            q[(2 * k) + i] = (sbyte)(i % 2 == 0 ? 127 : -127);
+        }
+        PackedInt8Matrix w = PackedInt8Matrix.FromQuantized(q, [1f, 1f, 1f], n, k);
+        float[] a = Enumerable.Repeat(0.5f, k).ToArray(); // quantizes to 127 everywhere
+        float[] c = new float[n];
+        QuantizedGemm.Multiply(a, 1, k, w, c, n, accumulate: false, kernel);
+        float scale = 0.5f / 127f;
+        Assert.Equal(MathF.FusedMultiplyAdd(127 * 127 * k, scale, 0f), c[0]);
+        Assert.Equal(MathF.FusedMultiplyAdd(-127 * 127 * k, scale, 0f), c[1]);
+        Assert.Equal(0f, c[2]);
+    }
+
     // Against float32 weights and activations (in double): quantization moves each product a·w by at most
     // |a|·s_w/2 + |q_w·s_w|·s_a·(1/2 + 2^-16) (the 2^-16 covers the float division computing a / s_a), and the
     // float epilogue adds three roundings (int → float, s_a·s_w, the FMA) of at most 2^-24 relative each.
