@@ -197,6 +197,8 @@ public sealed class CliTests : IDisposable
         Assert.True(code == 0, output);
         Assert.Contains("all bounds hold", output);
         Assert.Contains("gradient check", output);
+        Assert.Contains("int8 GEMM", output);
+        Assert.Contains("BFloat16 GEMM", output);
     }
 
     [Fact]

@@ -57,7 +57,7 @@ public static class KernelVerifier
         ];
     }
 
-    /// <summary>Each path's activations, GEMM and LSTM cell against the scalar twin: the count of differing bits patterns (bound 0).</summary>
+    /// <summary>Each path's activations, GEMMs (float32, 16-bit, int8) and LSTM cell against the scalar twin: the count of differing bits patterns (bound 0).</summary>
     public static IReadOnlyList<VerificationLine> PathsAgainstScalar()
     {
         var lines = new List<VerificationLine>();
@@ -92,6 +92,8 @@ public static class KernelVerifier
                 lines.Add(new($"{names[k]}: {SimdPaths.Name(p)} vs scalar", diff, 0, "values differing"));
             }
         }
+        // The 16-bit and int8 GEMMs: every path and int8 tile (VNNI or widening) against the scalar twin.
+        lines.AddRange(QuantizedKernelCheck.Run().Select(r => new VerificationLine(r.Kernel, r.Differing, 0, "values differing")));
         return lines;
     }
 
