@@ -19,18 +19,22 @@ public sealed class CliTests : IDisposable
         return Path.Combine(Lstm.Tests.Shared.Repository.Root(), "src", "Lstm.Cli", "bin", Configuration, "net10.0", "lstm.dll");
     }
 
-    private Process Start(params string[] args)
+    private Process Start(params string[] args) => Start([], args);
+
+    private Process Start(Dictionary<string, string> environment, string[] args, string? cli = null)
     {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = work, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(CliPath());
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = work, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        psi.ArgumentList.Add(cli ?? CliPath());
         foreach (string a in args) psi.ArgumentList.Add(a);
         psi.Environment["NO_COLOR"] = "1";
+        foreach (var (k, v) in environment) psi.Environment[k] = v;
         return Process.Start(psi)!;
     }
 
     private (int Code, string Out) Run(params string[] args)
     {
         using Process p = Start(args);
+        p.StandardInput.Close();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
         string stdout = p.StandardOutput.ReadToEnd();
         Assert.True(p.WaitForExit(120_000), "the command did not finish in 2 minutes");
@@ -62,39 +66,58 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Train_KilledWhileSaving_AlwaysLeavesALoadableCheckpoint()
     {
-        // A 2 × 256 model saves ~10 MB (weights and Adam state) after every step. Even-numbered kills strike the moment
-        // the temporary file appears, that is mid-save; odd ones at a random moment. After each, the checkpoint loads.
+        // A 2 × 256 model saves ~10 MB (weights and Adam state) after every step. Odd-numbered kills (all resumed runs)
+        // strike mid-save, deterministically: the save path's test hook (AtomicFile) says when the temporary file is
+        // written and pauses there before the rename. Even ones strike at a random moment once a checkpoint exists,
+        // without the hook. After each, the checkpoint loads.
         string[] settings = ["--hidden", "256", "--layers", "2", "--seq-len", "2", "--batch", "1", "--sample-every", "1",
-            "--max-seconds", "60", "--out", "k.ckpt", "--plot", "k.png"];
+            "--max-seconds", "60", "--out", "k.ckpt", "--plot", "none"];
         string checkpoint = Path.Combine(work, "k.ckpt");
         var rng = new Random(7);
         int leftBehind = 0;
         for (int kill = 0; kill < 6; kill++)
         {
-            using Process p = Start(["train", .. settings, "--steps", "100000", .. kill == 0 ? Array.Empty<string>() : ["--resume", "k.ckpt"]]);
+            bool midSave = kill % 2 == 1;
+            using Process p = Start(midSave ? new() { ["LSTM_TEST_PAUSE_BEFORE_RENAME_MS"] = "60000" } : [],
+                ["train", .. settings, "--steps", "100000", .. kill == 0 ? Array.Empty<string>() : ["--resume", "k.ckpt"]]);
+            using var paused = new ManualResetEventSlim();
+            string? temp = null;
             p.OutputDataReceived += (_, _) => { };
-            p.ErrorDataReceived += (_, _) => { };
+            p.ErrorDataReceived += (_, e) =>
+            {
+                const string Hook = "test hook: paused before rename of ";
+                // Only a pause after the first checkpoint exists: killing before it would leave nothing to load.
+                if (e.Data?.StartsWith(Hook, StringComparison.Ordinal) == true && File.Exists(checkpoint) && !paused.IsSet)
+                {
+                    temp = e.Data[Hook.Length..];
+                    paused.Set();
+                }
+            };
             p.BeginOutputReadLine();
             p.BeginErrorReadLine();
-            string temp = Path.Combine(work, $".k.ckpt.tmp-{p.Id}");
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (!(File.Exists(checkpoint) && File.Exists(temp)) && DateTime.UtcNow < deadline && !p.HasExited)
+            if (midSave)
             {
-                Thread.SpinWait(1000);
+                while (!paused.Wait(100))
+                {
+                    Assert.False(p.HasExited, "training ended before it could be killed");
+                }
+                Assert.True(File.Exists(temp), $"the hook named {temp}, which does not exist");
             }
-            Assert.False(p.HasExited, "training ended before it could be killed");
-            if (kill % 2 == 1)
+            else
             {
+                var deadline = DateTime.UtcNow.AddSeconds(60);
+                while (!File.Exists(checkpoint) && DateTime.UtcNow < deadline && !p.HasExited) Thread.Sleep(10);
+                Assert.False(p.HasExited, "training ended before it could be killed");
                 Thread.Sleep(rng.Next(500));
             }
             p.Kill(entireProcessTree: true);
             p.WaitForExit();
-            leftBehind += File.Exists(temp) ? 1 : 0;
+            leftBehind += midSave && File.Exists(temp) ? 1 : 0;
 
             Lstm.Core.Training.CharLanguageModel model = Lstm.Core.Training.CharTrainer.LoadModel(checkpoint);
             Assert.Equal(256, model.Options.Hidden);
         }
-        Assert.True(leftBehind > 0, "no kill landed mid-save, so the test proved nothing");
+        Assert.Equal(3, leftBehind); // every paused save was killed mid-save and left its temporary file
         var (code, output) = Run(["train", .. settings, "--steps", "1", "--resume", "k.ckpt"]);
         Assert.True(code == 0, output);
         Assert.Contains("resume at step", output);
