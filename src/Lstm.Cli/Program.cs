@@ -8,4 +8,12 @@ root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(ExperimentCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
-return root.Parse(args).Invoke();
+try
+{
+    // The default handler prints a stack trace; a file or an argument the user got wrong deserves one line.
+    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (Usage.IsExpected(e))
+{
+    return Usage.Fail(e.Message);
+}
