@@ -1,8 +1,8 @@
 namespace Lstm.Cli;
 
 /// <summary>
-/// The loss curve as a PNG, with ScottPlot, which draws with SkiaSharp: native libraries (libSkiaSharp, libHarfBuzzSharp)
-/// that a NativeAOT build does not link in but needs beside the binary. <see cref="Unavailable"/> finds out at start-up.
+/// The loss curve as a PNG, with ScottPlot, which draws with SkiaSharp: a native library (libSkiaSharp) that a NativeAOT
+/// build does not link in but loads from beside the binary. <see cref="Unavailable"/> finds out at start-up.
 /// </summary>
 public static class LossPlot
 {
@@ -14,7 +14,7 @@ public static class LossPlot
     {
         try
         {
-            // Draw a small plot with text, in memory: this loads both native libraries and renders a glyph.
+            // Draw a small plot with text, in memory: this loads the native library and renders glyphs, as Save will.
             var plot = new ScottPlot.Plot();
             plot.Add.ScatterLine(new double[] { 0, 1 }, new double[] { 1, 0 });
             plot.Title("probe");
@@ -25,7 +25,10 @@ public static class LossPlot
         {
             Exception root = e;
             while (root.InnerException is not null) root = root.InnerException;
-            return root.Message.ReplaceLineEndings(" ");
+            // The loader's message goes on to list every path it tried; its first sentence says what failed.
+            string message = root.Message.ReplaceLineEndings(" ");
+            int end = message.IndexOf(". ", StringComparison.Ordinal);
+            return end < 0 ? message.TrimEnd('.') : message[..end];
         }
     }
 

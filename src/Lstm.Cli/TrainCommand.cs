@@ -118,9 +118,9 @@ public static class TrainCommand
         Usage.WritableFile(plot, "--plot");
         if (LossPlot.Unavailable() is { } why)
         {
-            string help = "the plot needs libSkiaSharp and libHarfBuzzSharp (beside the NativeAOT binary, or from the SkiaSharp packages)";
+            string help = "the loss plot needs libSkiaSharp.so beside the NativeAOT binary (dotnet publish puts it there)";
             Usage.Require(!given, $"--plot {plot}: plotting is unavailable here: {why}; {help}. Pass --plot none to train without it.");
-            Console.Error.WriteLine($"note: no loss plot: {why}; {help}. Training goes on; --plot none silences this.");
+            Console.Error.WriteLine($"note: no loss plot: {why}; {help}. Training goes on without it; --plot none silences this note.");
             return null;
         }
         return plot;
