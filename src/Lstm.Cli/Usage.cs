@@ -40,6 +40,11 @@ public static class Usage
         string path = file.FullName, shown = $"{option} {file}";
         Require(!Directory.Exists(path), $"{shown}: is a directory, not a file.");
         Require(File.Exists(path), $"{shown}: no such file.");
+        // Look before opening: opening a FIFO that has no writer blocks for ever. A FIFO or device has no length, and
+        // every format read here needs bytes, so an empty file is refused with them. A link that leads nowhere on disk
+        // (/dev/stdin to "pipe:[…]") is opened: its pipe is open already, and CanSeek tells.
+        FileSystemInfo target = file.LinkTarget is null ? file : file.ResolveLinkTarget(returnFinalTarget: true) ?? file;
+        Require(!target.Exists || target is not FileInfo { Length: 0 }, $"{shown}: is empty, or a FIFO or device rather than a regular file.");
         try
         {
             using var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.RegularExpressions;
 
 namespace Lstm.Cli.Tests;
@@ -55,6 +56,22 @@ public sealed partial class CliTests
         var (code, output) = Run(argv);
         AssertOneLineError(code, output, mentioned);
         Assert.False(File.Exists(Path.Combine(work, "lstm-model.ckpt")), "training ran before the arguments were checked");
+    }
+
+    [Theory]
+    [InlineData("sample --model fifo", "--model fifo")]
+    [InlineData("train --text fifo --steps 1", "--text fifo")]
+    [InlineData("run --weights fifo --input fifo --out o", "--weights fifo")]
+    public void AFifoWithNoWriter_IsRefusedAtOnce_InsteadOfBlocking(string args, string mentioned)
+    {
+        using (var mkfifo = Process.Start("mkfifo", Path.Combine(work, "fifo")))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+        var (code, output) = Run(args.Split(' '));
+        AssertOneLineError(code, output, mentioned);
+        Assert.Contains("FIFO", output);
     }
 
     [Fact]
