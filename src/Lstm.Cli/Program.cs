@@ -11,7 +11,9 @@ root.Subcommands.Add(BenchCommand.Create());
 try
 {
     // The default handler prints a stack trace; a file or an argument the user got wrong deserves one line.
-    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    ParseResult parsed = root.Parse(args);
+    int code = parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return parsed.Errors.Count > 0 ? Usage.BadInput : code; // the parser printed what it could not read and the usage
 }
 catch (Exception e) when (Usage.IsExpected(e))
 {
