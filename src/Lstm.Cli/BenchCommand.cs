@@ -19,10 +19,9 @@ public static class BenchCommand
         command.SetAction(parse =>
         {
             double budget = parse.GetValue(seconds);
-            if (!(budget > 0))
+            if (!(budget > 0 && double.IsFinite(budget)))
             {
-                AnsiConsole.MarkupLine("[red]error:[/] --seconds must be > 0.");
-                return 2;
+                return Usage.Fail("--seconds must be finite and > 0.");
             }
             var table = new Table().Border(TableBorder.Rounded).AddColumns("case", "path", "µs per step", "GFLOP/s");
             foreach (SimdPath path in SimdPaths.Available)

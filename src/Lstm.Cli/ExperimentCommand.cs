@@ -25,8 +25,7 @@ public static class ExperimentCommand
             int n = q ? Math.Min(2, parse.GetValue(trials)) : parse.GetValue(trials);
             if (n <= 0 || parse.GetValue(length) < 20 || parse.GetValue(budget) is <= 0)
             {
-                AnsiConsole.MarkupLine("[red]error:[/] --trials and --budget must be ≥ 1 and --length ≥ 20.");
-                return 2;
+                return Usage.Fail("--trials and --budget must be ≥ 1 and --length ≥ 20.");
             }
             ExperimentSpec spec = ExperimentRunner.Spec(task, q);
             if (parse.GetValue(budget) is long b)

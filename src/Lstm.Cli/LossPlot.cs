@@ -1,8 +1,37 @@
 namespace Lstm.Cli;
 
-/// <summary>The loss curve as a PNG, with ScottPlot.</summary>
+/// <summary>
+/// The loss curve as a PNG, with ScottPlot, which draws with SkiaSharp: a native library (libSkiaSharp) that a NativeAOT
+/// build does not link in but loads from beside the binary. <see cref="Unavailable"/> finds out at start-up.
+/// </summary>
 public static class LossPlot
 {
+    /// <summary>The <c>--plot</c> value that turns plotting off.</summary>
+    public const string None = "none";
+
+    /// <summary>Null if a plot can be drawn here; otherwise why not (a native library that does not load).</summary>
+    public static string? Unavailable()
+    {
+        try
+        {
+            // Draw a small plot with text, in memory: this loads the native library and renders glyphs, as Save will.
+            var plot = new ScottPlot.Plot();
+            plot.Add.ScatterLine(new double[] { 0, 1 }, new double[] { 1, 0 });
+            plot.Title("probe");
+            _ = plot.GetImageBytes(64, 48, ScottPlot.ImageFormat.Png);
+            return null;
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException or BadImageFormatException)
+        {
+            Exception root = e;
+            while (root.InnerException is not null) root = root.InnerException;
+            // The loader's message goes on to list every path it tried; its first sentence says what failed.
+            string message = root.Message.ReplaceLineEndings(" ");
+            int end = message.IndexOf(". ", StringComparison.Ordinal);
+            return end < 0 ? message.TrimEnd('.') : message[..end];
+        }
+    }
+
     public static void Save(string path, IReadOnlyList<(long Step, double Loss)> points, string title)
     {
         var plot = new ScottPlot.Plot();
@@ -22,8 +51,16 @@ public static class LossPlot
         plot.XLabel("step");
         plot.YLabel("loss");
         plot.ShowLegend();
-        string temp = path + ".tmp.png";
-        plot.SavePng(temp, 900, 500);
-        File.Move(temp, path, overwrite: true);
+        // A temporary name of this process's own beside the target, renamed over it: never a half-written PNG.
+        string temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.tmp-{Environment.ProcessId}.png");
+        try
+        {
+            plot.SavePng(temp, 900, 500);
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
     }
 }

@@ -13,42 +13,76 @@ public static class RunCommand
     {
         var weights = new Option<FileInfo>("--weights") { Description = "state_dict as .safetensors or .npz (numpy.savez of the tensors).", Required = true };
         var input = new Option<FileInfo>("--input") { Description = "x.npy: [T, B, I], or [B, T, I] with --batch-first; float32 or float64.", Required = true };
-        var h0 = new Option<FileInfo?>("--h0") { Description = "h0.npy [D·L, B, H] (default zeros)." };
-        var c0 = new Option<FileInfo?>("--c0") { Description = "c0.npy [D·L, B, H] (default zeros)." };
+        var h0 = new Option<FileInfo?>("--h0") { Description = "h0.npy [D·L, B, H] (default zeros; an LSTM needs --c0 with it)." };
+        var c0 = new Option<FileInfo?>("--c0") { Description = "c0.npy [D·L, B, H] (default zeros; LSTM only, with --h0)." };
         var batchFirst = new Option<bool>("--batch-first") { Description = "Input and output are [B, T, ·]." };
+        var checkFinite = new Option<bool>("--check-finite") { Description = "Fail (exit 2) at the first NaN or infinity in the weights, the inputs or any h and c, naming where." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Directory for y.npy, hn.npy and cn.npy.", Required = true };
-        var command = new Command("run", "Run a PyTorch LSTM's weights on an input array.") { weights, input, h0, c0, batchFirst, output };
+        var command = new Command("run", "Run a PyTorch LSTM's weights on an input array.") { weights, input, h0, c0, batchFirst, checkFinite, output };
         command.SetAction(parse =>
         {
-            try
-            {
-                ImportedNetwork imported = PyTorchImport.Load(parse.GetValue(weights)!.FullName, parse.GetValue(batchFirst));
-                RecurrentOptions o = imported.Options;
-                NpyArray x = Npy.Read(parse.GetValue(input)!.FullName);
-                if (x.Shape.Length != 3 || x.Shape[2] != o.InputSize)
-                {
-                    throw new InvalidDataException($"--input is {x.ShapeText}; expected {(o.BatchFirst ? "[B, T, " : "[T, B, ")}{o.InputSize}].");
-                }
-                int steps = o.BatchFirst ? x.Shape[1] : x.Shape[0], batch = o.BatchFirst ? x.Shape[0] : x.Shape[1];
-                float[] hInit = parse.GetValue(h0) is { } hf ? Npy.Read(hf.FullName).ToSingle() : [];
-                float[] cInit = parse.GetValue(c0) is { } cf ? Npy.Read(cf.FullName).ToSingle() : [];
-                SequenceOutput r = imported.Network.Forward(x.ToSingle(), steps, batch, hInit, cInit);
+            FileInfo? h0File = parse.GetValue(h0), c0File = parse.GetValue(c0);
+            string weightsPath = Usage.ReadableFile(parse.GetValue(weights)!, "--weights");
+            string inputPath = Usage.ReadableFile(parse.GetValue(input)!, "--input");
+            string? h0Path = h0File is null ? null : Usage.ReadableFile(h0File, "--h0");
+            string? c0Path = c0File is null ? null : Usage.ReadableFile(c0File, "--c0");
+            RefuseCheckpoint(weightsPath, parse.GetValue(weights)!);
+            string outDir = Usage.WritableDirectory(parse.GetValue(output)!, "--out");
 
-                DirectoryInfo dir = parse.GetValue(output)!;
-                dir.Create();
-                int state = o.Directions * o.Layers;
-                Npy.Write(Path.Combine(dir.FullName, "y.npy"), r.Output, o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
-                Npy.Write(Path.Combine(dir.FullName, "hn.npy"), r.Hn, [state, batch, o.HiddenSize]);
-                if (o.Cell == CellKind.Lstm) Npy.Write(Path.Combine(dir.FullName, "cn.npy"), r.Cn, [state, batch, o.HiddenSize]);
-                AnsiConsole.MarkupLineInterpolated($"{(o.Cell == CellKind.Lstm ? "LSTM" : "RNN")} I = {o.InputSize}, H = {o.HiddenSize}, L = {o.Layers}, D = {o.Directions}{(imported.Prefix.Length > 0 ? $", prefix '{imported.Prefix}'" : "")}: T = {steps}, B = {batch} → {dir.FullName}");
-                return 0;
-            }
-            catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException)
+            ImportedNetwork imported = PyTorchImport.Load(weightsPath, parse.GetValue(batchFirst));
+            RecurrentOptions o = imported.Options;
+            bool lstm = o.Cell == CellKind.Lstm;
+            Usage.Require(lstm || c0Path is null, "--c0: an RNN has no cell state; give --h0 alone.");
+            Usage.Require(!lstm || (h0Path is null) == (c0Path is null),
+                $"{(h0Path is null ? "--c0 without --h0" : "--h0 without --c0")}: an LSTM starts from both h0 and c0; give both, or neither for zeros.");
+
+            NpyArray x = Npy.Read(inputPath);
+            Usage.Require(x.Shape.Length == 3 && x.Shape[2] == o.InputSize,
+                $"--input is {x.ShapeText}; expected {(o.BatchFirst ? "[B, T, " : "[T, B, ")}{o.InputSize}].");
+            int steps = o.BatchFirst ? x.Shape[1] : x.Shape[0], batch = o.BatchFirst ? x.Shape[0] : x.Shape[1];
+            int state = o.Directions * o.Layers;
+            float[] hInit = h0Path is null ? [] : ReadState(h0Path, "--h0", state, batch, o.HiddenSize);
+            float[] cInit = c0Path is null ? [] : ReadState(c0Path, "--c0", state, batch, o.HiddenSize);
+            float[] xs = x.ToSingle();
+            if (parse.GetValue(checkFinite))
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-                return 2;
+                imported.Network.CheckFinite = true; // x, h0, c0 and every h and c, with the place of the first bad value
+                foreach (ParameterInfo p in imported.Network.ParameterInfos)
+                {
+                    float[] values = imported.Network.GetParameter(p.Name);
+                    int bad = Array.FindIndex(values, v => !float.IsFinite(v));
+                    Usage.Require(bad < 0, $"--check-finite: {imported.Prefix}{p.Name}[{bad}] is {(bad < 0 ? 0 : values[bad])}.");
+                }
             }
+            SequenceOutput r = imported.Network.Forward(xs, steps, batch, hInit, cInit);
+
+            Npy.Write(Path.Combine(outDir, "y.npy"), r.Output, o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
+            Npy.Write(Path.Combine(outDir, "hn.npy"), r.Hn, [state, batch, o.HiddenSize]);
+            if (lstm) Npy.Write(Path.Combine(outDir, "cn.npy"), r.Cn, [state, batch, o.HiddenSize]);
+            AnsiConsole.MarkupLineInterpolated($"{(lstm ? "LSTM" : "RNN")} I = {o.InputSize}, H = {o.HiddenSize}, L = {o.Layers}, D = {o.Directions}{(imported.Prefix.Length > 0 ? $", prefix '{imported.Prefix}'" : "")}: T = {steps}, B = {batch} → {outDir}");
+            if (imported.IgnoredKeys.Count > 0)
+            {
+                Console.WriteLine($"ignored {imported.IgnoredKeys.Count} key(s) outside '{imported.Prefix}': {string.Join(", ", imported.IgnoredKeys)}");
+            }
+            return 0;
         });
         return command;
+    }
+
+    // An `lstm train` checkpoint is a different kind of file; say so rather than report a malformed safetensors header.
+    private static void RefuseCheckpoint(string path, FileInfo shown)
+    {
+        Span<byte> head = stackalloc byte[8];
+        using var s = File.OpenRead(path);
+        int n = s.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        Usage.Require(!head[..n].SequenceEqual("LSTMCKPT"u8),
+            $"--weights {shown}: is an `lstm train` checkpoint, not a PyTorch state_dict (.safetensors or .npz); `lstm sample --model` reads it.");
+    }
+
+    private static float[] ReadState(string path, string option, int state, int batch, int hidden)
+    {
+        NpyArray a = Npy.Read(path);
+        Usage.Require(a.Shape.SequenceEqual([state, batch, hidden]), $"{option} is {a.ShapeText}; expected [{state}, {batch}, {hidden}] (D·L, B, H).");
+        return a.ToSingle();
     }
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Lstm.Core.Training;
-using Spectre.Console;
 
 namespace Lstm.Cli;
 
@@ -11,28 +10,26 @@ public static class SampleCommand
     {
         var model = new Option<FileInfo>("--model") { Description = "Checkpoint written by `lstm train`.", Required = true };
         var prime = new Option<string>("--prime") { Description = "Text to start from.", DefaultValueFactory = _ => "The " };
-        var temperature = new Option<double>("--temperature") { Description = "Softmax temperature: lower is more conservative.", DefaultValueFactory = _ => 0.8 };
+        var temperature = new Option<double>("--temperature") { Description = "Softmax temperature: lower is more conservative (near 0: always the likeliest character).", DefaultValueFactory = _ => 0.8 };
         var length = new Option<int>("--length") { Description = "Characters to generate.", DefaultValueFactory = _ => 400 };
         var seed = new Option<int>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 1 };
         var command = new Command("sample", "Generate text from a trained model.") { model, prime, temperature, length, seed };
         command.SetAction(parse =>
         {
-            if (parse.GetValue(length) < 0 || !(parse.GetValue(temperature) > 0))
-            {
-                AnsiConsole.MarkupLine("[red]error:[/] --length must be ≥ 0 and --temperature > 0.");
-                return 2;
-            }
+            double t = parse.GetValue(temperature);
+            Usage.Require(parse.GetValue(length) >= 0, "--length must be ≥ 0.");
+            Usage.Require(t > 0 && double.IsFinite(t), $"--temperature must be finite and > 0; it is {t}.");
+            string path = Usage.ReadableFile(parse.GetValue(model)!, "--model");
+            CharLanguageModel m = CharTrainer.LoadModel(path);
             try
             {
-                CharLanguageModel m = CharTrainer.LoadModel(parse.GetValue(model)!.FullName);
-                Console.WriteLine(m.Sample(parse.GetValue(prime)!, parse.GetValue(length), parse.GetValue(temperature), new SeededRandom(parse.GetValue(seed))));
-                return 0;
+                Console.WriteLine(m.Sample(parse.GetValue(prime)!, parse.GetValue(length), t, new SeededRandom(parse.GetValue(seed))));
             }
-            catch (Exception e) when (e is InvalidDataException or IOException)
+            catch (InvalidOperationException e)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-                return 2;
+                return Usage.Fail($"--model {parse.GetValue(model)}: {e.Message}");
             }
+            return 0;
         });
         return command;
     }

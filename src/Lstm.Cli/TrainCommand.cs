@@ -12,7 +12,7 @@ public static class TrainCommand
     public static Command Create()
     {
         var text = new Option<FileInfo?>("--text") { Description = "UTF-8 text to train on (default: the embedded corpus this project generates)." };
-        var output = new Option<string>("--out") { Description = "Checkpoint to write (atomically, every --sample-every steps and at the end).", DefaultValueFactory = _ => "lstm-model.ckpt" };
+        var outputOption = new Option<string>("--out") { Description = "Checkpoint to write (atomically, every --sample-every steps and at the end).", DefaultValueFactory = _ => "lstm-model.ckpt" };
         var resume = new Option<FileInfo?>("--resume") { Description = "Checkpoint to continue from (same text and settings)." };
         var steps = new Option<int>("--steps") { Description = "Training steps (each: --batch lanes × --seq-len characters).", DefaultValueFactory = _ => 1000 };
         var maxSeconds = new Option<double>("--max-seconds") { Description = "Stop after this much wall time even if --steps is not reached.", DefaultValueFactory = _ => 170 };
@@ -28,16 +28,15 @@ public static class TrainCommand
         var decayEvery = new Option<int>("--decay-every") { Description = "Multiply the learning rate by --decay-factor every this many steps (0: constant).", DefaultValueFactory = _ => 0 };
         var decayFactor = new Option<double>("--decay-factor") { Description = "Step-decay factor.", DefaultValueFactory = _ => 0.5 };
         var sampleEvery = new Option<int>("--sample-every") { Description = "Print a sample and save a checkpoint every this many steps.", DefaultValueFactory = _ => 250 };
-        var plot = new Option<string>("--plot") { Description = "PNG of the loss curve.", DefaultValueFactory = _ => "loss.png" };
+        var plot = new Option<string>("--plot") { Description = "PNG of the loss curve; none: no plot.", DefaultValueFactory = _ => "loss.png" };
         var seed = new Option<int>("--seed") { Description = "Seed: the same seed and text give bitwise the same weights.", DefaultValueFactory = _ => 1 };
 
         var command = new Command("train", "Train a character-level LSTM language model and watch it learn.")
         {
-            text, output, resume, steps, maxSeconds, hidden, layers, seqLen, batch, lr, optimizer, dropout, clip, decayEvery, decayFactor, sampleEvery, plot, seed,
+            text, outputOption, resume, steps, maxSeconds, hidden, layers, seqLen, batch, lr, optimizer, dropout, clip, decayEvery, decayFactor, sampleEvery, plot, seed,
         };
         command.SetAction(parse =>
         {
-            string corpus = parse.GetValue(text) is { } file ? File.ReadAllText(file.FullName) : DefaultCorpus.Generate();
             var options = new CharModelOptions
             {
                 Hidden = parse.GetValue(hidden),
@@ -52,28 +51,88 @@ public static class TrainCommand
                 DecayFactor = parse.GetValue(decayFactor),
                 Seed = parse.GetValue(seed),
             };
-            return Run(corpus, parse.GetValue(text)?.Name ?? "embedded default corpus", options, parse.GetValue(resume)?.FullName,
-                parse.GetValue(output)!, parse.GetValue(steps), parse.GetValue(maxSeconds), parse.GetValue(sampleEvery), parse.GetValue(plot)!);
+            int n = parse.GetValue(steps), every = parse.GetValue(sampleEvery);
+            double seconds = parse.GetValue(maxSeconds);
+            CheckSettings(options, n, every, seconds);
+
+            // Every file is checked before any work: a bad --out or --plot used to surface at the first save, or after training.
+            string? textPath = parse.GetValue(text) is { } t ? Usage.ReadableFile(t, "--text") : null;
+            string? resumePath = parse.GetValue(resume) is { } r ? Usage.ReadableFile(r, "--resume") : null;
+            string output = parse.GetValue(outputOption)!;
+            Usage.WritableFile(output, "--out");
+            string? plotPath = PlotTarget(parse.GetValue(plot)!, parse.GetResult(plot) is { Implicit: false });
+
+            // On --resume the checkpoint's settings hold; an option given with another value would be silently dropped.
+            List<string> Conflicts(CharModelOptions saved)
+            {
+                var conflicts = new List<string>();
+                void Check<T>(Option<T> option, T savedValue)
+                {
+                    if (parse.GetResult(option) is { Implicit: false } && !EqualityComparer<T>.Default.Equals(parse.GetValue(option), savedValue))
+                    {
+                        conflicts.Add($"{option.Name} {parse.GetValue(option)} (the checkpoint has {savedValue})");
+                    }
+                }
+                Check(hidden, saved.Hidden);
+                Check(layers, saved.Layers);
+                Check(seqLen, saved.SequenceLength);
+                Check(batch, saved.Batch);
+                Check(lr, saved.LearningRate);
+                Check(optimizer, saved.Optimizer);
+                Check(dropout, saved.Dropout);
+                Check(clip, saved.ClipNorm);
+                Check(decayEvery, saved.DecayEvery);
+                Check(decayFactor, saved.DecayFactor);
+                Check(seed, saved.Seed);
+                return conflicts;
+            }
+
+            string corpus = textPath is null ? DefaultCorpus.Generate() : File.ReadAllText(textPath);
+            return Run(corpus, parse.GetValue(text)?.Name ?? "embedded default corpus", options, resumePath, Conflicts, output, n, seconds, every, plotPath);
         });
         return command;
     }
 
-    private static int Run(string corpus, string corpusName, CharModelOptions options, string? resume, string output, int steps, double maxSeconds, int sampleEvery, string plotPath)
+    private static void CheckSettings(CharModelOptions o, int steps, int sampleEvery, double maxSeconds)
     {
-        if (steps < 0 || sampleEvery <= 0 || options.Hidden <= 0 || options.Layers <= 0 || options.SequenceLength <= 0 || options.Batch <= 0)
+        // Written so that NaN fails every check.
+        Usage.Require(steps >= 0, $"--steps must be ≥ 0; it is {steps}.");
+        Usage.Require(sampleEvery >= 1, $"--sample-every must be ≥ 1; it is {sampleEvery}.");
+        Usage.Require(maxSeconds > 0, $"--max-seconds must be > 0; it is {maxSeconds}.");
+        Usage.Require(o.Hidden >= 1, $"--hidden must be ≥ 1; it is {o.Hidden}.");
+        Usage.Require(o.Layers >= 1, $"--layers must be ≥ 1; it is {o.Layers}.");
+        Usage.Require(o.SequenceLength >= 1, $"--seq-len must be ≥ 1; it is {o.SequenceLength}.");
+        Usage.Require(o.Batch >= 1, $"--batch must be ≥ 1; it is {o.Batch}.");
+        Usage.Require(o.LearningRate > 0 && double.IsFinite(o.LearningRate), $"--lr must be finite and > 0; it is {o.LearningRate}.");
+        Usage.Require(o.Dropout is >= 0 and < 1, $"--dropout must be in [0, 1); it is {o.Dropout}.");
+        Usage.Require(o.ClipNorm > 0, $"--clip must be > 0 (Infinity: no clipping); it is {o.ClipNorm}.");
+        Usage.Require(o.DecayEvery >= 0, $"--decay-every must be ≥ 0; it is {o.DecayEvery}.");
+        Usage.Require(o.DecayFactor > 0 && double.IsFinite(o.DecayFactor), $"--decay-factor must be finite and > 0; it is {o.DecayFactor}.");
+    }
+
+    // Where the loss curve goes, or null for none. The plot draws with native libraries a NativeAOT binary may lack:
+    // asked for by name, it must work (checked now, not after training); by default, training goes on without it.
+    private static string? PlotTarget(string plot, bool given)
+    {
+        if (plot == LossPlot.None) return null;
+        Usage.WritableFile(plot, "--plot");
+        if (LossPlot.Unavailable() is { } why)
         {
-            AnsiConsole.MarkupLine("[red]error:[/] --steps must be ≥ 0; --sample-every, --hidden, --layers, --seq-len and --batch ≥ 1.");
-            return 2;
+            string help = "the loss plot needs libSkiaSharp.so beside the NativeAOT binary (dotnet publish puts it there)";
+            Usage.Require(!given, $"--plot {plot}: plotting is unavailable here: {why}; {help}. Pass --plot none to train without it.");
+            Console.Error.WriteLine($"note: no loss plot: {why}; {help}. Training goes on without it; --plot none silences this note.");
+            return null;
         }
-        CharTrainer trainer;
-        try
+        return plot;
+    }
+
+    private static int Run(string corpus, string corpusName, CharModelOptions options, string? resume, Func<CharModelOptions, List<string>> conflicts,
+        string output, int steps, double maxSeconds, int sampleEvery, string? plotPath)
+    {
+        CharTrainer trainer = resume is null ? new CharTrainer(CharLanguageModel.Create(corpus, options), corpus) : CharTrainer.Resume(resume, corpus);
+        if (resume is not null && conflicts(trainer.Model.Options) is { Count: > 0 } refused)
         {
-            trainer = resume is null ? new CharTrainer(CharLanguageModel.Create(corpus, options), corpus) : CharTrainer.Resume(resume, corpus);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException)
-        {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-            return 2;
+            return Usage.Fail($"--resume {resume}: a resumed run keeps the checkpoint's settings; these options differ: {string.Join(", ", refused)}. Leave them out.");
         }
         CharLanguageModel model = trainer.Model;
         int parameters = model.Network.ParameterInfos.Sum(i => i.Length) + model.Head.Weight.Length + model.Head.Bias.Length;
@@ -103,6 +162,7 @@ public static class TrainCommand
                     try
                     {
                         loss = trainer.TrainStep();
+                        if (trainer.Step % sampleEvery == 0) trainer.Save(output); // refuses, leaving the last one, if anything is not finite
                     }
                     catch (TrainingDivergedException e)
                     {
@@ -116,7 +176,6 @@ public static class TrainCommand
                     task.Value = trainer.Step - startStep;
                     if (trainer.Step % sampleEvery == 0)
                     {
-                        trainer.Save(output);
                         string sample = model.Sample("The ", 160, 0.8, sampler).ReplaceLineEndings(" ");
                         AnsiConsole.MarkupLineInterpolated($"[grey]step {trainer.Step:N0}, loss {recent:F3}:[/] {sample}");
                     }
@@ -124,14 +183,24 @@ public static class TrainCommand
                 task.Value = task.MaxValue;
             });
 
+        if (failure is null)
+        {
+            try
+            {
+                trainer.Save(output);
+            }
+            catch (TrainingDivergedException e)
+            {
+                failure = e.Message;
+            }
+        }
         if (failure is not null)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {failure}");
-            AnsiConsole.MarkupLineInterpolated($"The last good checkpoint is kept: {(File.Exists(output) ? output : "none was written yet")}.");
+            Console.Error.WriteLine($"error: {failure.ReplaceLineEndings(" ")}");
+            Console.Error.WriteLine($"The last good checkpoint is kept: {(File.Exists(output) ? output : "none was written yet")}.");
             return 3;
         }
-        trainer.Save(output);
-        if (losses.Count > 0)
+        if (losses.Count > 0 && plotPath is not null)
         {
             LossPlot.Save(plotPath, losses, $"lstm train: {model.Options.Layers} × LSTM({model.Options.Hidden}) on {corpusName}");
         }
@@ -142,7 +211,7 @@ public static class TrainCommand
         summary.AddRow("steps", $"{trainer.Step - startStep:N0} in {clock.Elapsed.TotalSeconds:F1} s ({(trainer.Step - startStep) / clock.Elapsed.TotalSeconds:F1} steps/s)");
         summary.AddRow("loss, first 20 → last 20 steps", $"{first:F3} → {last:F3} nats per character (uniform guessing: {Math.Log(model.Vocabulary.Length):F3})");
         summary.AddRow("checkpoint", Markup.Escape(output));
-        summary.AddRow("loss curve", losses.Count > 0 ? Markup.Escape(plotPath) : "–");
+        summary.AddRow("loss curve", losses.Count > 0 && plotPath is not null ? Markup.Escape(plotPath) : "–");
         AnsiConsole.Write(summary);
         AnsiConsole.MarkupLine("[bold]sample[/] (temperature 0.8):");
         AnsiConsole.WriteLine(model.Sample("The ", 400, 0.8, sampler));

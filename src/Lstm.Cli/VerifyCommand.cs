@@ -17,8 +17,7 @@ public static class VerifyCommand
             int s = parse.GetValue(stride);
             if (s <= 0)
             {
-                AnsiConsole.MarkupLine("[red]error:[/] --stride must be ≥ 1.");
-                return 2;
+                return Usage.Fail("--stride must be ≥ 1.");
             }
             AnsiConsole.MarkupLineInterpolated($"kernel paths on this CPU: [bold]{string.Join(", ", SimdPaths.Available.Select(SimdPaths.Name))}[/] (default {SimdPaths.Name(SimdPaths.Default)}; force one with {SimdPaths.EnvironmentVariable})");
             var lines = new List<VerificationLine>();

@@ -38,12 +38,15 @@ public sealed partial class RecurrentNetwork
     /// <summary>The parameter names and shapes, in PyTorch's <c>state_dict</c> order.</summary>
     public IReadOnlyList<ParameterInfo> ParameterInfos => parameters.Infos;
 
-    /// <summary>A network with every parameter drawn from U(-1/√H, 1/√H), as PyTorch initialises, from <paramref name="seed"/>.</summary>
+    /// <summary>
+    /// A network with every parameter drawn from U(-1/√H, 1/√H), as PyTorch initialises, from <paramref name="seed"/>
+    /// by <see cref="Training.SeededRandom"/>: the same seed gives the same weights on every machine and .NET version.
+    /// </summary>
     public static RecurrentNetwork Create(RecurrentOptions options, int seed, SimdPath? path = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var p = new ParameterSet(options);
-        var rng = new Random(seed);
+        var rng = new Training.SeededRandom(seed);
         float bound = 1f / MathF.Sqrt(options.HiddenSize);
         foreach (ParameterInfo info in p.Infos)
         {

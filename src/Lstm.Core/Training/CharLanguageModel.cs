@@ -61,6 +61,26 @@ public sealed record CharModelOptions
         }
     }
 
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting training cannot use.</summary>
+    internal void Validate()
+    {
+        static void Require(bool ok, string name, object value, string expected)
+        {
+            if (!ok) throw new ArgumentOutOfRangeException(name, value, $"{name} must be {expected}; it is {value}.");
+        }
+        // Written so that NaN fails every check: a NaN learning rate once trained one step and saved NaN weights.
+        Require(Hidden >= 1, nameof(Hidden), Hidden, "≥ 1");
+        Require(Layers >= 1, nameof(Layers), Layers, "≥ 1");
+        Require(Dropout is >= 0 and < 1, nameof(Dropout), Dropout, "in [0, 1)");
+        Require(SequenceLength >= 1, nameof(SequenceLength), SequenceLength, "≥ 1");
+        Require(Batch >= 1, nameof(Batch), Batch, "≥ 1");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "finite and > 0");
+        Require(ClipNorm > 0, nameof(ClipNorm), ClipNorm, "> 0 (∞: no clipping)");
+        Require(DecayEvery >= 0, nameof(DecayEvery), DecayEvery, "≥ 0");
+        Require(DecayFactor > 0 && double.IsFinite(DecayFactor), nameof(DecayFactor), DecayFactor, "finite and > 0");
+        _ = CreateOptimizer();
+    }
+
     internal Optimizer CreateOptimizer() => Optimizer switch
     {
         "sgd" => new Sgd(),
@@ -142,13 +162,24 @@ public sealed class CharLanguageModel
         for (int n = 0; n < length; n++)
         {
             Head.Forward(h, 1, logits);
+            int bad = Finite.FirstNonFinite(logits);
+            if (bad >= 0)
+            {
+                throw new InvalidOperationException($"The model's output is not finite (logit {bad} is {logits[bad]}) after {n} sampled characters: "
+                    + "its weights hold NaN or infinity. Sampling stopped rather than print garbage.");
+            }
             Losses.Softmax(logits, temperature, p);
             double u = random.NextDouble(), acc = 0;
-            current = v - 1;
+            current = -1;
             for (int c = 0; c < v; c++)
             {
                 acc += p[c];
                 if (u < acc) { current = c; break; }
+            }
+            if (current < 0)
+            {
+                // The probabilities sum to 1 within rounding, so u fell in the last sliver: the last character that has any.
+                current = p.AsSpan().LastIndexOfAnyExcept(0.0);
             }
             sb.Append(Vocabulary[current]);
             Feed(current);

@@ -19,11 +19,13 @@ public sealed class CharTrainer
     private readonly SeededRandom random;
     private readonly long[] positions;
     private float[] carriedH, carriedC;
+    private string? poisonedAt; // set when an update made a parameter non-finite: nothing may be saved after that
 
     public CharTrainer(CharLanguageModel model, string text)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(text);
+        model.Options.Validate();
         Model = model;
         this.text = text;
         codes = text.Select(c => model.IndexOf(c) is int i and >= 0 ? i : throw new ArgumentException($"Character U+{(int)c:X4} is not in the model's vocabulary.", nameof(text))).ToArray();
@@ -77,7 +79,13 @@ public sealed class CharTrainer
         {
             throw new TrainingDivergedException($"Training diverged at step {Step + 1}: loss {loss}, gradient norm {norm}. The parameters were not updated.");
         }
-        gradients.Apply(net, Model.Head, optimizer, new LearningRateSchedule(o.LearningRate, o.DecayEvery, o.DecayFactor).At(Step));
+        double learningRate = new LearningRateSchedule(o.LearningRate, o.DecayEvery, o.DecayFactor).At(Step);
+        if (gradients.Apply(net, Model.Head, optimizer, learningRate) is { } poisoned)
+        {
+            poisonedAt = $"{poisoned} after the update of step {Step + 1}";
+            throw new TrainingDivergedException($"Training diverged at step {Step + 1}: loss {loss} and gradient norm {norm} were finite, but the update "
+                + $"(learning rate {learningRate}) made {poisoned}. This trainer's parameters are no longer usable and it will not save them.");
+        }
 
         carriedH = trace.Result.Hn;
         carriedC = trace.Result.Cn;
@@ -89,9 +97,17 @@ public sealed class CharTrainer
         return loss;
     }
 
-    /// <summary>Writes everything needed to continue (or to sample) to <paramref name="path"/>, atomically.</summary>
+    /// <summary>
+    /// Writes everything needed to continue (or to sample) to <paramref name="path"/>, atomically. Throws
+    /// <see cref="TrainingDivergedException"/>, and leaves the file as it was, if any value it would write is NaN or
+    /// infinite: a checkpoint is always one worth resuming.
+    /// </summary>
     public void Save(string path)
     {
+        if (poisonedAt is not null)
+        {
+            throw new TrainingDivergedException($"Not saved to {path}: {poisonedAt}.");
+        }
         var c = new Checkpoint();
         var ci = CultureInfo.InvariantCulture;
         c.Metadata["kind"] = "char-lm";
@@ -110,6 +126,10 @@ public sealed class CharTrainer
         for (int i = 0; i < optimizer.State.Count; i++)
             for (int j = 0; j < optimizer.State[i].Length; j++)
                 c.Tensors[string.Create(ci, $"opt.{i}.{j}")] = optimizer.State[i][j];
+        if (Finite.Describe(c.Tensors) is { } poisoned)
+        {
+            throw new TrainingDivergedException($"Not saved to {path}: {poisoned} at step {Step}; the file is left as it was.");
+        }
         c.Save(path);
     }
 
@@ -133,7 +153,16 @@ public sealed class CharTrainer
         {
             throw new InvalidDataException("The checkpoint was trained on another text (another length or vocabulary); --resume needs the same --text.");
         }
-        var trainer = new CharTrainer(LoadModel(checkpoint), text)
+        CharLanguageModel model = LoadModel(checkpoint);
+        try
+        {
+            model.Options.Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new InvalidDataException($"The checkpoint's training settings are invalid: {e.Message}", e);
+        }
+        var trainer = new CharTrainer(model, text)
         {
             Step = saved.Step,
         };

@@ -32,12 +32,22 @@ internal sealed class HeadedGradients
     public double ClipByGlobalNorm(double maxNorm) =>
         GradientClipping.ClipByGlobalNorm(network.Infos.Select(i => network[i.Name]).Append(headWeight).Append(headBias), maxNorm);
 
-    /// <summary>One optimizer step on every parameter, then both are repacked.</summary>
-    public void Apply(RecurrentNetwork net, Dense head, Optimizer optimizer, double learningRate)
+    /// <summary>
+    /// One optimizer step on every parameter, then both are repacked. Returns where the step made a parameter NaN or
+    /// infinite ("weight_hh_l0[3] is NaN"), or null: finite gradients can still overflow a parameter.
+    /// </summary>
+    public string? Apply(RecurrentNetwork net, Dense head, Optimizer optimizer, double learningRate)
     {
-        net.UpdateParameters(p => optimizer.Step(
-            p.Infos.Select(i => (p[i.Name], network[i.Name])).Append((head.Weight, headWeight)).Append((head.Bias, headBias)).ToList(),
-            learningRate));
+        string? poisoned = null;
+        net.UpdateParameters(p =>
+        {
+            optimizer.Step(
+                p.Infos.Select(i => (p[i.Name], network[i.Name])).Append((head.Weight, headWeight)).Append((head.Bias, headBias)).ToList(),
+                learningRate);
+            poisoned = Finite.Describe(p.Infos.Select(i => KeyValuePair.Create(i.Name, p[i.Name]))
+                .Append(KeyValuePair.Create("head.weight", head.Weight)).Append(KeyValuePair.Create("head.bias", head.Bias)));
+        });
         head.Update();
+        return poisoned;
     }
 }

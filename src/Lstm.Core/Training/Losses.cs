@@ -66,10 +66,12 @@ public static class Losses
     /// <summary>Softmax of one row into <paramref name="probabilities"/>, with a temperature (for sampling).</summary>
     public static void Softmax(ReadOnlySpan<float> logits, double temperature, Span<double> probabilities)
     {
+        // Shift before dividing: (z - max) / T is 0 for the largest logit and ≤ 0 elsewhere for any T > 0, so a tiny T
+        // (even 1e-308, where z / T overflows to ∞ and ∞ - ∞ is NaN) gives the one-hot of the largest logit.
         double max = double.NegativeInfinity;
-        foreach (float v in logits) max = Math.Max(max, v / temperature);
+        foreach (float v in logits) max = Math.Max(max, v);
         double sum = 0;
-        for (int c = 0; c < logits.Length; c++) sum += probabilities[c] = Math.Exp((logits[c] / temperature) - max);
+        for (int c = 0; c < logits.Length; c++) sum += probabilities[c] = Math.Exp((logits[c] - max) / temperature);
         for (int c = 0; c < logits.Length; c++) probabilities[c] /= sum;
     }
 
