@@ -3,7 +3,7 @@
 networks, and the outputs of PyTorch's own dynamic int8 version of the same network, so the int8 and 16-bit tests
 can bound their error against float32 by PyTorch's (issue 11). Run with Debian's python3-torch (PyTorch 1.13):
 
-    /usr/bin/python3 tools/gen_quantized_fixtures.py
+    /usr/bin/python3 tools/gen_quantized_fixtures.py 2>/dev/null   # qnnpack warns about reduce_range once per call
 
 Each archive holds:
   meta          int64 [I, H, L, D, B, T, cell] (cell 0: LSTM, 1: tanh RNN)
@@ -13,11 +13,9 @@ Each archive holds:
   q_y, q_hn, q_cn   the same from torch.ao.quantization.quantize_dynamic(qint8), qnnpack engine
 """
 import os
-
-os.environ.setdefault("GLOG_minloglevel", "2")  # qnnpack warns once per step that it ignores reduce_range
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
+import numpy as np
+import torch
+import torch.nn as nn
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "Lstm.Core.Tests", "Fixtures", "quantized")
 
