@@ -149,6 +149,9 @@ public static class FuzzTargets
         SafeTensorsText("""{"a":{"dtype":"F16","shape":[2,2],"data_offsets":[0,8]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[8,12]}}""", 12),
         SafeTensorsText("""{"__metadata__":{"format":"pt"},"w":{"dtype":"F64","shape":[3],"data_offsets":[0,24]}}""", 24),
         SafeTensorsText("""{"w":{"dtype":"F32","shape":[100000,100000],"data_offsets":[0,16]}}""", 16),
+        // Quantized weights as PyTorchImport.Export writes them: I8 with F32 row scales, and F16.
+        ViaFile(p => SafeTensors.Write(p, [new NamedTensor("weight_ih_l0", [4, 3], [.. Enumerable.Range(-6, 12).Select(i => i * 10f)], "I8"),
+            new NamedTensor("weight_ih_l0.scale", [4], [0.01f, 0.02f, 0.5f, 0f], "F32"), new NamedTensor("weight_hh_l0", [2, 2], [0.5f, -2f, 1024f, 0f], "F16")], keepSourceDTypes: true)),
     ];
 
     private static List<byte[]> CheckpointSeeds()
