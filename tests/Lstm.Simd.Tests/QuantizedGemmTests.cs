@@ -1,0 +1,60 @@
+using Lstm.Simd;
+
+namespace Lstm.Simd.Tests;
+
+public class QuantizedGemmTests
+{
+    public static TheoryData<SimdPath, int, int, int> Shapes()
+    {
+        var data = new TheoryData<SimdPath, int, int, int>();
+        foreach (SimdPath p in SimdPaths.Available)
+        {
+            foreach (int s in TestData.AwkwardSizes)
+            {
+                data.Add(p, s, 33, 17); // M varies
+                data.Add(p, 5, s, 17);  // N varies
+                data.Add(p, 5, 33, s);  // K varies
+            }
+            data.Add(p, 1, 1024, 256);  // the latency case: one sequence, one step
+            data.Add(p, 64, 260, 70);
+        }
+        return data;
+    }
+
+    private static (float[] W, float[] Bias, float[] A) Operands(int m, int n, int k)
+    {
+        int seed = (m * 1000003) + (n * 1009) + k;
+        return (TestData.Uniform(n * k, seed), TestData.Uniform(n, seed + 1), TestData.Uniform(m * k, seed + 2));
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void HalfMultiply_EqualsFloatGemmOnWidenedWeightsBitwise(SimdPath path, int m, int n, int k)
+    {
+        var (w, bias, a) = Operands(m, n, k);
+        foreach (WeightFormat format in new[] { WeightFormat.Float16, WeightFormat.BFloat16 })
+        {
+            PackedHalfMatrix half = PackedHalfMatrix.Pack(w, n, k, format, bias);
+            var widened = new float[n * k];
+            half.CopyWeightsTo(widened);
+            float[] expected = new float[m * n];
+            Gemm.Multiply(a, m, k, PackedMatrix.Pack(widened, n, k, bias), expected, n, SimdPath.Scalar);
+
+            Memory<float> c = TestData.AtEndOfArray(new float[m * n]);
+            QuantizedGemm.Multiply(TestData.AtEndOfArray(a).Span, m, k, half, c.Span, n, accumulate: false, path);
+            TestData.AssertBitwiseEqual(expected, c.Span, $"{format} C on {path}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Int8Multiply_EqualsOracleOfSameQuantizationBitwise(SimdPath path, int m, int n, int k)
+    {
+        var (w, bias, a) = Operands(m, n, k);
+        PackedInt8Matrix q = PackedInt8Matrix.Quantize(w, n, k, bias);
+        float[] expected = QuantizedOracle.Multiply(a, m, k, q, bias, null);
+        Memory<float> c = TestData.AtEndOfArray(new float[m * n]);
+        QuantizedGemm.Multiply(TestData.AtEndOfArray(a).Span, m, k, q, c.Span, n, accumulate: false, path);
+        TestData.AssertBitwiseEqual(expected, c.Span, $"int8 C on {path}");
+    }
+}
