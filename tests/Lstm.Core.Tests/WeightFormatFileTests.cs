@@ -92,9 +92,9 @@ public sealed class WeightFormatFileTests : IDisposable
     public void ANonFiniteScale_OrSixteenBitWeight_GivesInvalidDataException()
     {
         byte[] data = new byte[32];
-        BitConverter.GetBytes(float.NaN).CopyTo(data, 4);
+        BitConverter.GetBytes(float.NaN).CopyTo(data, 16);
         string header = Rnn("""
-            "weight_ih_l0":{"dtype":"I8","shape":[1,2],"data_offsets":[0,2]},"weight_ih_l0.scale":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}
+            "weight_ih_l0":{"dtype":"I8","shape":[1,2],"data_offsets":[0,2]},"weight_ih_l0.scale":{"dtype":"F32","shape":[1],"data_offsets":[16,20]}
             """);
         IReadOnlyList<NamedTensor> tensors = SafeTensors.Read(new MemoryStream(File_(header, data)));
         Assert.Contains("finite", Assert.Throws<InvalidDataException>(() => PyTorchImport.FromTensors(tensors)).Message, StringComparison.Ordinal);

@@ -78,9 +78,9 @@ public class WeightFormatTests
     // significant bits (relative rounding ≤ 2^-11 per weight, against int8's up to 2^-8 of the row's largest weight).
     private const double Float16OverPyTorchInt8 = 0.25;
 
-    // bfloat16 keeps 8 significant bits, about as coarse per weight as int8 with a per-row scale, so it is held to
-    // PyTorch's int8 error (rms and max), not to a quarter of it.
-    private const double BFloat16OverPyTorchInt8 = 1.0;
+    // bfloat16 keeps 8 significant bits, 8× coarser than fp16 (measured here: 0.13–0.29× PyTorch int8's error, rms
+    // and max), so the quarter does not hold for it; it is held to half of PyTorch int8's error.
+    private const double BFloat16OverPyTorchInt8 = 0.5;
 
     [Theory]
     [MemberData(nameof(Fixtures))]
