@@ -180,6 +180,33 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Run_WithAWeightFormat_GivesThatNetworksOutputs_AndRefusesRoundingTwice()
+    {
+        var o = new Lstm.Core.RecurrentOptions(12, 16, Layers: 2);
+        var net = Lstm.Core.RecurrentNetwork.Create(o, seed: 4);
+        string full = Path.Combine(work, "full.safetensors"), small = Path.Combine(work, "int8.safetensors");
+        Lstm.Core.Interop.PyTorchImport.Export(net, full);
+        Lstm.Core.Interop.PyTorchImport.Export(net.WithWeightFormat(Lstm.Simd.WeightFormat.Int8), small);
+        float[] x = [.. Enumerable.Range(0, 5 * 2 * 12).Select(i => MathF.Sin(i))];
+        Lstm.Core.NumPy.Npy.Write(Path.Combine(work, "x.npy"), x, [5, 2, 12]);
+
+        var (code, output) = Run("run", "--weights", full, "--input", "x.npy", "--out", "q", "--weight-format", "int8");
+        Assert.True(code == 0, output);
+        Assert.Contains("int8 weights", output);
+        float[] expected = net.WithWeightFormat(Lstm.Simd.WeightFormat.Int8).Forward(x, 5, 2).Output;
+        Assert.Equal(expected, Lstm.Core.NumPy.Npy.Read(Path.Combine(work, "q", "y.npy")).ToSingle());
+
+        (code, output) = Run("run", "--weights", small, "--input", "x.npy", "--out", "s"); // the file's own format
+        Assert.True(code == 0, output);
+        Assert.Contains("int8 weights", output);
+        Assert.Equal(expected, Lstm.Core.NumPy.Npy.Read(Path.Combine(work, "s", "y.npy")).ToSingle());
+
+        (code, output) = Run("run", "--weights", small, "--input", "x.npy", "--out", "t", "--weight-format", "float16");
+        Assert.Equal(2, code);
+        Assert.Contains("round twice", output);
+    }
+
+    [Fact]
     public void Experiment_RunsBothModels_AndPrintsTheTable()
     {
         var (code, output) = Run("experiment", "adding", "--trials", "1", "--budget", "30", "--length", "20");
@@ -197,6 +224,7 @@ public sealed class CliTests : IDisposable
         Assert.True(code == 0, output);
         Assert.Contains("all bounds hold", output);
         Assert.Contains("gradient check", output);
+        Assert.Contains("int8 GEMM", output);
     }
 
     [Fact]
@@ -205,6 +233,8 @@ public sealed class CliTests : IDisposable
         var (code, output) = Run("bench", "--seconds", "0.01");
         Assert.True(code == 0, output);
         Assert.Contains("µs per step", output);
+        Assert.Contains("bfloat16", output);
+        Assert.Contains("error vs float32", output);
     }
 
     [Theory]
