@@ -213,6 +213,21 @@ public class WeightFormatTests
         return r;
     }
 
+    [Theory]
+    [InlineData(WeightFormat.Float16)]
+    [InlineData(WeightFormat.BFloat16)]
+    [InlineData(WeightFormat.Int8)]
+    public void SteadyStateSteps_AllocateNothing(WeightFormat format)
+    {
+        RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(64, 128, Layers: 2), 1).WithWeightFormat(format);
+        StreamState s = net.CreateStream();
+        float[] x = Helpers.ToFloat(Helpers.Uniform(64, 2)), y = new float[128];
+        Helpers.WarmUp(() => net.Step(s, x, y));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1_000; i++) net.Step(s, x, y);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public void TrainingAndParameterChanges_AreRefused()
     {
