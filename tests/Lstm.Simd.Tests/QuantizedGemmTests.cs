@@ -1,4 +1,5 @@
 using Lstm.Simd;
+using Lstm.Simd.QuantizedKernels;
 
 namespace Lstm.Simd.Tests;
 
@@ -56,5 +57,47 @@ public class QuantizedGemmTests
         Memory<float> c = TestData.AtEndOfArray(new float[m * n]);
         QuantizedGemm.Multiply(TestData.AtEndOfArray(a).Span, m, k, q, c.Span, n, accumulate: false, path);
         TestData.AssertBitwiseEqual(expected, c.Span, $"int8 C on {path}");
+    }
+
+    /// <summary>Every int8 integer tile this CPU runs (VNNI and widening included), on the awkward shapes.</summary>
+    public static TheoryData<string, int, int, int> Int8KernelShapes()
+    {
+        var data = new TheoryData<string, int, int, int>();
+        var seen = new HashSet<(Int8Kernel, int, int, int)>();
+        foreach (Int8Kernel kernel in Int8Kernels.Available)
+        {
+            foreach (int s in TestData.AwkwardSizes)
+            {
+                foreach (var (m, n, k) in new[] { (s, 33, 17), (5, s, 17), (5, 33, s), (s, 70, 129) })
+                {
+                    if (seen.Add((kernel, m, n, k)))
+                    {
+                        data.Add(kernel.ToString(), m, n, k);
+                    }
+                }
+            }
+            data.Add(kernel.ToString(), 1, 1024, 256);
+            data.Add(kernel.ToString(), 64, 260, 70);
+            data.Add(kernel.ToString(), 67, 130, 1031); // more rows than one quantization chunk; K beyond the stack scratch
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Int8KernelShapes))]
+    public void Int8Kernel_EqualsOracleOfSameQuantizationBitwise(string kernelName, int m, int n, int k)
+    {
+        Int8Kernel kernel = Enum.Parse<Int8Kernel>(kernelName);
+        var (w, bias, a) = Operands(m, n, k);
+        PackedInt8Matrix q = PackedInt8Matrix.Quantize(w, n, k, bias);
+        float[] expected = QuantizedOracle.Multiply(a, m, k, q, bias, null);
+        Memory<float> c = TestData.AtEndOfArray(new float[m * n]);
+        QuantizedGemm.Multiply(TestData.AtEndOfArray(a).Span, m, k, q, c.Span, n, accumulate: false, kernel);
+        TestData.AssertBitwiseEqual(expected, c.Span, $"int8 C on {kernel}");
+
+        float[] c0 = TestData.Uniform(m * n, 5);
+        float[] accumulated = (float[])c0.Clone();
+        QuantizedGemm.Multiply(a, m, k, q, accumulated, n, accumulate: true, kernel);
+        TestData.AssertBitwiseEqual(QuantizedOracle.Multiply(a, m, k, q, bias, c0), accumulated, $"int8 C += on {kernel}");
     }
 }

@@ -7,42 +7,178 @@ namespace Lstm.Simd.QuantizedKernels;
 /// <summary>
 /// C[M×N] = init + A[M×K]·Wᵀ with W in 16-bit panels: per output one FMA chain over k in order, starting from the
 /// bias, C or 0, exactly as <see cref="GemmDriver"/> does for float32 panels, so the result equals
-/// <see cref="Gemm"/> on the widened weights bit for bit. Unchecked: <see cref="QuantizedGemm"/> validates.
+/// <see cref="Gemm"/> on the widened weights bit for bit. The same blocking as <see cref="GemmDriver"/>: rows in
+/// chunks, groups of 64 outputs (two at a time for single rows), a zero-padded copy of C for the last group.
+/// Unchecked: <see cref="QuantizedGemm"/> validates.
 /// </summary>
 internal static class HalfDriver
 {
+    private const int RowBlock = 4;
+    private const int MaxBlockWidth = 2 * PanelLayout.GroupWidth;
+    private const int RowChunk = 128;
+
     public static void Run(SimdPath path, ReadOnlySpan<float> a, int m, int lda, PackedHalfMatrix w, Span<float> c, int ldc, bool accumulate)
     {
-        int n = w.Rows, k = w.Columns;
-        if (m == 0 || n == 0)
+        if (m == 0 || w.Rows == 0)
         {
             return;
         }
-        _ = path;
         GemmInit init = accumulate ? GemmInit.Accumulate : w.HasBias ? GemmInit.Bias : GemmInit.Zero;
+        bool fp16 = w.Format == WeightFormat.Float16;
+        switch (path)
+        {
+            case SimdPath.Avx512 when fp16:
+                Run<Tiles512<Float16Widening>>(a, m, lda, w, c, ldc, init);
+                break;
+            case SimdPath.Avx512:
+                Run<Tiles512<BFloat16Widening>>(a, m, lda, w, c, ldc, init);
+                break;
+            case SimdPath.Avx2 when fp16:
+                Run<Tiles256<Float16Widening>>(a, m, lda, w, c, ldc, init);
+                break;
+            case SimdPath.Avx2:
+                Run<Tiles256<BFloat16Widening>>(a, m, lda, w, c, ldc, init);
+                break;
+            default:
+                HalfScalar.Run(a, m, lda, w, c, ldc, init);
+                break;
+        }
+    }
+
+    private static void Run<TTiles>(ReadOnlySpan<float> a, int m, int lda, PackedHalfMatrix w, Span<float> c, int ldc, GemmInit init)
+        where TTiles : struct, IHalfTiles
+    {
+        int n = w.Rows, k = w.Columns;
+        int groups = PanelLayout.PaddedColumns(n) / PanelLayout.GroupWidth;
         nint panelStride = (nint)k * PanelLayout.PanelWidth;
+        Span<float> edge = stackalloc float[RowBlock * MaxBlockWidth];
         ref float a0 = ref MemoryMarshal.GetReference(a);
         ref float c0 = ref MemoryMarshal.GetReference(c);
-        ref ushort panels = ref MemoryMarshal.GetReference(w.Panels);
+        ref ushort b = ref MemoryMarshal.GetReference(w.Panels);
         ref float bias = ref MemoryMarshal.GetReference(w.PaddedBias);
-        for (int i = 0; i < m; i++)
+
+        for (int i0 = 0; i0 < m; i0 += RowChunk)
         {
-            for (int j = 0; j < n; j++)
+            int i1 = Math.Min(m, i0 + RowChunk);
+            for (int g = 0; g < groups;)
             {
-                ref ushort wj = ref Unsafe.Add(ref panels, ((j / PanelLayout.PanelWidth) * panelStride) + (j % PanelLayout.PanelWidth));
-                ref float cij = ref Unsafe.Add(ref c0, ((nint)i * ldc) + j);
-                float acc = init switch
+                int span = g + 2 <= groups ? 2 : 1;
+                int col0 = g * PanelLayout.GroupWidth;
+                int width = span * PanelLayout.GroupWidth;
+                int validCols = Math.Min(width, n - col0);
+                ref ushort bg = ref Unsafe.Add(ref b, (nint)g * 4 * panelStride);
+                ref float biasg = ref Unsafe.Add(ref bias, init == GemmInit.Bias ? col0 : 0);
+                int i = i0;
+                for (; i + RowBlock <= i1; i += RowBlock)
                 {
-                    GemmInit.Accumulate => cij,
-                    GemmInit.Bias => Unsafe.Add(ref bias, j),
-                    _ => 0f,
-                };
-                ref float ai = ref Unsafe.Add(ref a0, (nint)i * lda);
-                for (int kk = 0; kk < k; kk++)
-                {
-                    acc = MathF.FusedMultiplyAdd(Unsafe.Add(ref ai, kk), HalfBits.ToSingle(Unsafe.Add(ref wj, (nint)kk * PanelLayout.PanelWidth), w.Format), acc);
+                    ref float ai = ref Unsafe.Add(ref a0, (nint)i * lda);
+                    ref float ci = ref Unsafe.Add(ref c0, ((nint)i * ldc) + col0);
+                    for (int s = 0; s < span; s++)
+                    {
+                        int sCols = Math.Clamp(validCols - (s * PanelLayout.GroupWidth), 0, PanelLayout.GroupWidth);
+                        ref ushort bs = ref Unsafe.Add(ref bg, s * 4 * panelStride);
+                        ref float biass = ref Unsafe.Add(ref biasg, init == GemmInit.Bias ? s * PanelLayout.GroupWidth : 0);
+                        ref float cs = ref Unsafe.Add(ref ci, s * PanelLayout.GroupWidth);
+                        if (sCols == PanelLayout.GroupWidth)
+                        {
+                            TTiles.Rows4(ref ai, lda, k, ref bs, panelStride, ref cs, ldc, init, ref biass);
+                        }
+                        else
+                        {
+                            LoadEdge(edge, RowBlock, sCols, ref cs, ldc, init);
+                            TTiles.Rows4(ref ai, lda, k, ref bs, panelStride, ref edge[0], MaxBlockWidth, init, ref biass);
+                            StoreEdge(edge, RowBlock, sCols, ref cs, ldc);
+                        }
+                    }
                 }
-                cij = acc;
+                for (; i < i1; i++)
+                {
+                    ref float ai = ref Unsafe.Add(ref a0, (nint)i * lda);
+                    ref float ci = ref Unsafe.Add(ref c0, ((nint)i * ldc) + col0);
+                    if (validCols == width)
+                    {
+                        TTiles.Row1(span, ref ai, k, ref bg, panelStride, ref ci, init, ref biasg);
+                    }
+                    else
+                    {
+                        LoadEdge(edge, 1, validCols, ref ci, ldc, init);
+                        TTiles.Row1(span, ref ai, k, ref bg, panelStride, ref edge[0], init, ref biasg);
+                        StoreEdge(edge, 1, validCols, ref ci, ldc);
+                    }
+                }
+                g += span;
+            }
+        }
+    }
+
+    private static void LoadEdge(Span<float> edge, int rows, int validCols, ref float c, nint ldc, GemmInit init)
+    {
+        edge.Clear();
+        if (init != GemmInit.Accumulate)
+        {
+            return;
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < validCols; j++)
+            {
+                edge[(r * MaxBlockWidth) + j] = Unsafe.Add(ref c, (r * ldc) + j);
+            }
+        }
+    }
+
+    private static void StoreEdge(ReadOnlySpan<float> edge, int rows, int validCols, ref float c, nint ldc)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < validCols; j++)
+            {
+                Unsafe.Add(ref c, (r * ldc) + j) = edge[(r * MaxBlockWidth) + j];
+            }
+        }
+    }
+
+    /// <summary>The tiles of one vector width and one widening, so the driver is compiled once per combination.</summary>
+    private interface IHalfTiles
+    {
+        static abstract void Rows4(ref float a, nint lda, int k, ref ushort b, nint panelStride, ref float c, nint ldc, GemmInit init, ref float bias);
+
+        /// <summary>One row × <paramref name="span"/> groups of 64 outputs.</summary>
+        static abstract void Row1(int span, ref float a, int k, ref ushort b, nint panelStride, ref float c, GemmInit init, ref float bias);
+    }
+
+    private readonly struct Tiles512<TWiden> : IHalfTiles
+        where TWiden : struct, IHalfWidening
+    {
+        public static void Rows4(ref float a, nint lda, int k, ref ushort b, nint panelStride, ref float c, nint ldc, GemmInit init, ref float bias) =>
+            HalfTiles512<TWiden>.Rows4(ref a, lda, k, ref b, panelStride, ref c, ldc, init, ref bias);
+
+        public static void Row1(int span, ref float a, int k, ref ushort b, nint panelStride, ref float c, GemmInit init, ref float bias)
+        {
+            if (span == 2)
+            {
+                HalfTiles512<TWiden>.Row1x128(ref a, k, ref b, panelStride, ref c, init, ref bias);
+            }
+            else
+            {
+                HalfTiles512<TWiden>.Row1x64(ref a, k, ref b, panelStride, ref c, init, ref bias);
+            }
+        }
+    }
+
+    private readonly struct Tiles256<TWiden> : IHalfTiles
+        where TWiden : struct, IHalfWidening
+    {
+        public static void Rows4(ref float a, nint lda, int k, ref ushort b, nint panelStride, ref float c, nint ldc, GemmInit init, ref float bias) =>
+            HalfTiles256<TWiden>.Rows4(ref a, lda, k, ref b, panelStride, ref c, ldc, init, ref bias);
+
+        public static void Row1(int span, ref float a, int k, ref ushort b, nint panelStride, ref float c, GemmInit init, ref float bias)
+        {
+            for (int s = 0; s < span; s++)
+            {
+                nint col = s * PanelLayout.GroupWidth;
+                HalfTiles256<TWiden>.Row1x64(ref a, k, ref Unsafe.Add(ref b, 4 * s * panelStride), panelStride, ref Unsafe.Add(ref c, col),
+                    init, ref Unsafe.Add(ref bias, init == GemmInit.Bias ? col : 0));
             }
         }
     }

@@ -40,7 +40,7 @@ internal static class Int8Driver
                 int rows = Math.Min(RowChunk, m - i0);
                 for (int r = 0; r < rows; r++)
                 {
-                    aScales[r] = ActivationQuantizer.QuantizeRow(ref Unsafe.Add(ref a0, (nint)(i0 + r) * lda), k, qa.Slice(r * paddedK, paddedK));
+                    aScales[r] = Int8Kernels.QuantizeRow(kernel, ref Unsafe.Add(ref a0, (nint)(i0 + r) * lda), k, qa.Slice(r * paddedK, paddedK));
                 }
                 RunChunk(kernel, qa, aScales, rows, w, ref Unsafe.Add(ref c0, (nint)i0 * ldc), ldc, accumulate, acc);
             }

@@ -1,0 +1,50 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Lstm.Simd.QuantizedKernels;
+
+/// <summary>Widening of finite 16-bit weights to float32, exact (every fp16 and bf16 value is a float).</summary>
+internal interface IHalfWidening
+{
+    static abstract Vector512<float> Widen(Vector256<ushort> bits);
+
+    static abstract Vector256<float> Widen(Vector128<ushort> bits);
+}
+
+/// <summary>bf16: the upper half of a float, so widening is a zero-extension and a 16-bit shift.</summary>
+internal readonly struct BFloat16Widening : IHalfWidening
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Widen(Vector256<ushort> bits) => Vector512.ShiftLeft(Avx512F.ConvertToVector512UInt32(bits), 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Widen(Vector128<ushort> bits) => Vector256.ShiftLeft(Avx2.ConvertToVector256Int32(bits), 16).AsSingle();
+}
+
+/// <summary>
+/// fp16 without <c>vcvtph2ps</c> (.NET 10 exposes none): the exponent and mantissa move to float's positions
+/// (shift by 13) and a multiplication by 2^112 rebiases the exponent; it is exact for normal and subnormal halves
+/// alike, because the shifted pattern is itself a float (subnormal for a subnormal half) and scaling by a power of
+/// two loses nothing. The sign is put back with an OR. Infinities and NaNs never reach here (rejected at packing).
+/// </summary>
+internal readonly struct Float16Widening : IHalfWidening
+{
+    private const float Rebias = 5.192297e33f; // 2^112 = 2^(127 − 15)
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Widen(Vector256<ushort> bits)
+    {
+        Vector512<int> shifted = Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(bits.AsInt16()), 13);
+        Vector512<float> magnitude = (shifted & Vector512.Create(0x0FFF_E000)).AsSingle() * Vector512.Create(Rebias);
+        return magnitude | (shifted & Vector512.Create(unchecked((int)0x8000_0000))).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Widen(Vector128<ushort> bits)
+    {
+        Vector256<int> shifted = Vector256.ShiftLeft(Avx2.ConvertToVector256Int32(bits.AsInt16()), 13);
+        Vector256<float> magnitude = (shifted & Vector256.Create(0x0FFF_E000)).AsSingle() * Vector256.Create(Rebias);
+        return magnitude | (shifted & Vector256.Create(unchecked((int)0x8000_0000))).AsSingle();
+    }
+}
