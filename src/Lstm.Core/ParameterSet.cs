@@ -27,6 +27,10 @@ public sealed class ParameterSet
     internal float[] Get(int layer, int direction, ParameterRole role) =>
         values[Infos.Select((p, i) => (p, i)).First(t => t.p.Layer == layer && t.p.Direction == direction && t.p.Role == role).i];
 
+    /// <summary>Lets go of a tensor that lives elsewhere (a reduced-format network's packed weights); it reads as empty.</summary>
+    internal void Release(int layer, int direction, ParameterRole role) =>
+        values[Infos.Select((p, i) => (p, i)).First(t => t.p.Layer == layer && t.p.Direction == direction && t.p.Role == role).i] = [];
+
     /// <summary>Sets every element to 0.</summary>
     public void Clear()
     {

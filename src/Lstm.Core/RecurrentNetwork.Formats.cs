@@ -41,39 +41,53 @@ public sealed partial class RecurrentNetwork
         else
         {
             copy = new RecurrentNetwork(Options, CloneParameters(), Path, format);
-            copy.StoreWeightsAsPacked();
         }
         copy.CheckFinite = CheckFinite;
         copy.Threads = Threads;
         return copy;
     }
 
-    /// <summary>A network whose W_ih and W_hh come packed already (a saved file's), with the other parameters and the weights' float32 values in <paramref name="values"/>.</summary>
+    /// <summary>A network whose W_ih and W_hh come packed already (a saved file's), with the other parameters in <paramref name="values"/> (the weights' entries are checked for shape only).</summary>
     internal static RecurrentNetwork FromPackedWeights(RecurrentOptions options, IReadOnlyDictionary<string, float[]> values, WeightFormat format,
         Func<int, int, float[], (GateWeights Input, GateWeights Recurrent)> weights, SimdPath? path) =>
         new(options, ToParameterSet(options, values), path, format, weights);
 
+    // The weights as the kernels hold them (float32 values of a reduced network's packed weights, for GetParameter).
     private ParameterSet CloneParameters()
     {
         var p = new ParameterSet(Options);
         foreach (ParameterInfo info in p.Infos)
         {
-            parameters[info.Name].CopyTo(p[info.Name], 0);
+            GetParameter(info.Name).CopyTo(p[info.Name], 0);
         }
         return p;
     }
 
-    // GetParameter then gives what the kernels compute with.
-    private void StoreWeightsAsPacked()
+    // A reduced network's W_ih and W_hh live only in their packed form: keeping float32 copies as well would cost
+    // 4 bytes per weight in memory, the footprint the format exists to cut. GetParameter dequantizes on demand.
+    private void ReleaseFloatWeightsUnlessFloat32()
     {
-        for (int layer = 0; layer < Options.Layers; layer++)
+        for (int layer = 0; WeightFormat != WeightFormat.Float32 && layer < Options.Layers; layer++)
         {
             for (int dir = 0; dir < Options.Directions; dir++)
             {
-                Packed(layer, dir).InputWeights.CopyValues(parameters.Get(layer, dir, ParameterRole.WeightIh));
-                Packed(layer, dir).RecurrentWeights.CopyValues(parameters.Get(layer, dir, ParameterRole.WeightHh));
+                parameters.Release(layer, dir, ParameterRole.WeightIh);
+                parameters.Release(layer, dir, ParameterRole.WeightHh);
             }
         }
+    }
+
+    private float[]? StoredWeights(string name)
+    {
+        ParameterInfo info = parameters.Infos[parameters.IndexOf(name)];
+        if (WeightFormat == WeightFormat.Float32 || info.Role is not (ParameterRole.WeightIh or ParameterRole.WeightHh))
+        {
+            return null;
+        }
+        float[] values = new float[info.Length];
+        PackedLayer layer = Packed(info.Layer, info.Direction);
+        (info.Role == ParameterRole.WeightIh ? layer.InputWeights : layer.RecurrentWeights).CopyValues(values);
+        return values;
     }
 
     private void ThrowUnlessFloat32(string operation)

@@ -26,6 +26,7 @@ public sealed partial class RecurrentNetwork
             int layer = i / options.Directions, dir = i % options.Directions;
             packed[i] = new PackedLayer(options, parameters, layer, dir, format, loaded is null ? null : bias => loaded(layer, dir, bias));
         }
+        ReleaseFloatWeightsUnlessFloat32();
     }
 
     public RecurrentOptions Options { get; }
@@ -88,7 +89,7 @@ public sealed partial class RecurrentNetwork
     }
 
     /// <summary>A copy of the parameter named <paramref name="name"/>.</summary>
-    public float[] GetParameter(string name) => (float[])parameters[name].Clone();
+    public float[] GetParameter(string name) => StoredWeights(name) ?? (float[])parameters[name].Clone();
 
     /// <summary>Sets one parameter and repacks its layer and direction. Not safe while another thread runs the network.</summary>
     public void SetParameter(string name, ReadOnlySpan<float> values)

@@ -90,9 +90,9 @@ internal static class QuantizedTensors
         foreach (ParameterInfo info in ParameterLayout.For(options))
         {
             NamedTensor t = tensors[info.Name];
+            values[info.Name] = t.Data; // the weights' only for their shape: the network keeps them packed
             if (info.Role is not (ParameterRole.WeightIh or ParameterRole.WeightHh))
             {
-                values[info.Name] = t.Data;
                 continue;
             }
             int rows = info.Shape[0], columns = info.Shape[1];
@@ -100,14 +100,12 @@ internal static class QuantizedTensors
             {
                 float[] rowScales = Scales(info, rows, scales);
                 sbyte[] q = t.Data.Select(v => (sbyte)v).ToArray(); // I8 decodes to exact integers
-                values[info.Name] = t.Data.Select((v, i) => v * rowScales[i / columns]).ToArray();
                 packed[info.Name] = bias => Checked(info.Name, () => new GateWeights.Int8Weights(PackedInt8Matrix.FromQuantized(q, rowScales, rows, columns, bias)));
             }
             else
             {
                 WeightFormat f = format.Value;
                 ushort[] bits = t.Data.Select(v => GateWeights.ToBits(v, f)!.Value).ToArray(); // F16 and BF16 decode exactly
-                values[info.Name] = t.Data;
                 packed[info.Name] = bias => Checked(info.Name, () => new GateWeights.HalfWeights(PackedHalfMatrix.FromBits(bits, rows, columns, f, bias)));
             }
         }
