@@ -23,28 +23,28 @@ internal readonly struct BFloat16Widening : IHalfWidening
 }
 
 /// <summary>
-/// fp16 without <c>vcvtph2ps</c> (.NET 10 exposes none): the exponent and mantissa move to float's positions
-/// (shift by 13) and a multiplication by 2^112 rebiases the exponent; it is exact for normal and subnormal halves
-/// alike, because the shifted pattern is itself a float (subnormal for a subnormal half) and scaling by a power of
-/// two loses nothing. The sign is put back with an OR. Infinities and NaNs never reach here (rejected at packing).
+/// fp16 without <c>vcvtph2ps</c> (.NET 10 exposes none), in four operations: sign-extend to 32 bits and shift left
+/// by 13, which puts exponent and mantissa at float's positions and the sign at bit 31; clear bits 28–30 (copies of
+/// the sign); multiply by 2^112 to rebias the exponent. The multiplication is exact for normal and subnormal halves
+/// alike (the masked pattern is itself a float, subnormal for a subnormal half, and scaling by a power of two loses
+/// nothing) and keeps the sign, ±0 included. Infinities and NaNs never reach here (rejected at packing).
 /// </summary>
 internal readonly struct Float16Widening : IHalfWidening
 {
-    private const float Rebias = 5.192297e33f; // 2^112 = 2^(127 − 15)
+    private const float Rebias = 5.192297e33f; // 2^112 = 2^(127 − 15), exactly (tests check every pattern)
+    private const int SignExponentMantissa = unchecked((int)0x8FFF_E000);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Widen(Vector256<ushort> bits)
     {
         Vector512<int> shifted = Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(bits.AsInt16()), 13);
-        Vector512<float> magnitude = (shifted & Vector512.Create(0x0FFF_E000)).AsSingle() * Vector512.Create(Rebias);
-        return magnitude | (shifted & Vector512.Create(unchecked((int)0x8000_0000))).AsSingle();
+        return (shifted & Vector512.Create(SignExponentMantissa)).AsSingle() * Vector512.Create(Rebias);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Widen(Vector128<ushort> bits)
     {
         Vector256<int> shifted = Vector256.ShiftLeft(Avx2.ConvertToVector256Int32(bits.AsInt16()), 13);
-        Vector256<float> magnitude = (shifted & Vector256.Create(0x0FFF_E000)).AsSingle() * Vector256.Create(Rebias);
-        return magnitude | (shifted & Vector256.Create(unchecked((int)0x8000_0000))).AsSingle();
+        return (shifted & Vector256.Create(SignExponentMantissa)).AsSingle() * Vector256.Create(Rebias);
     }
 }
