@@ -107,6 +107,50 @@ public sealed class WeightFormatFileTests : IDisposable
     }
 
     [Fact]
+    public void AnInt8WeightOfMinus128_GivesInvalidDataException()
+    {
+        byte[] data = new byte[32];
+        data[1] = 0x80; // weight_ih_l0[0, 1] = -128: outside symmetric quantization's [-127, 127]
+        BitConverter.GetBytes(0.5f).CopyTo(data, 4);
+        BitConverter.GetBytes(0.25f).CopyTo(data, 16);
+        string header = Rnn("""
+            "weight_ih_l0":{"dtype":"I8","shape":[1,2],"data_offsets":[0,2]},"weight_ih_l0.scale":{"dtype":"F32","shape":[1],"data_offsets":[16,20]}
+            """);
+        IReadOnlyList<NamedTensor> tensors = SafeTensors.Read(new MemoryStream(File_(header, data)));
+        Assert.Contains("-128", Assert.Throws<InvalidDataException>(() => PyTorchImport.FromTensors(tensors)).Message, StringComparison.Ordinal);
+        data[1] = 0x81; // -127 is fine
+        Assert.Equal(WeightFormat.Int8, PyTorchImport.FromTensors(SafeTensors.Read(new MemoryStream(File_(header, data)))).Network.WeightFormat);
+    }
+
+    [Theory]
+    [InlineData(WeightFormat.Int8)]
+    [InlineData(WeightFormat.Float16)]
+    public void RandomBitFlips_OfAQuantizedFile_LoadOrGiveInvalidDataException(WeightFormat format)
+    {
+        string path = Path.Combine(work, "q.safetensors");
+        PyTorchImport.Export(RecurrentNetwork.Create(new RecurrentOptions(3, 4), 1).WithWeightFormat(format), path);
+        byte[] all = File.ReadAllBytes(path);
+        var rng = new Random(5);
+        int loaded = 0;
+        for (int trial = 0; trial < 2000; trial++)
+        {
+            byte[] flipped = (byte[])all.Clone();
+            int bit = rng.Next(all.Length * 8);
+            flipped[bit / 8] ^= (byte)(1 << (bit % 8));
+            try
+            {
+                RecurrentNetwork net = PyTorchImport.FromTensors(SafeTensors.Read(new MemoryStream(flipped))).Network;
+                net.Forward(new float[2 * 3], 2, 1); // a flip in the data is a valid file with another value: it runs
+                loaded++;
+            }
+            catch (InvalidDataException)
+            {
+            }
+        }
+        Assert.InRange(loaded, 1, 1999); // both kinds of flip were drawn
+    }
+
+    [Fact]
     public void ValuesThatTheDTypeCannotHold_AreRefusedWhenWriting()
     {
         string p = Path.Combine(work, "x.safetensors");

@@ -27,6 +27,11 @@ public static class PyTorchImport
     public static ImportedNetwork FromTensors(IReadOnlyList<NamedTensor> tensors, bool batchFirst = false, SimdPath? simdPath = null)
     {
         ArgumentNullException.ThrowIfNull(tensors);
+        // A JSON header may repeat a key (one flipped bit turns weight_ih_l0 into weight_hh_l0): refuse, never guess.
+        if (tensors.GroupBy(t => t.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+        {
+            throw new InvalidDataException($"Tensor '{repeated.Key}' appears {repeated.Count()} times; each name must appear once.");
+        }
         var first = tensors.Where(t => t.Name.EndsWith("weight_ih_l0", StringComparison.Ordinal)).ToList();
         if (first.Count != 1)
         {
