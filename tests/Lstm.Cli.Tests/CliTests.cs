@@ -234,7 +234,7 @@ public sealed class CliTests : IDisposable
         Assert.True(code == 0, output);
         Assert.Contains("µs per step", output);
         Assert.Contains("bfloat16", output);
-        Assert.Contains("error vs float32", output);
+        Assert.Contains("rms error", output);
     }
 
     [Theory]
