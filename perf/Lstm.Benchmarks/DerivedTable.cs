@@ -58,6 +58,28 @@ public static class DerivedTable
             sb.AppendLine();
         }
 
+        var quantized = reports.Where(r => r.BenchmarkCase.Descriptor.Type == typeof(QuantizedGemmBenchmarks)).ToList();
+        if (quantized.Count > 0)
+        {
+            // The bound for a format is its own byte count over the bandwidth of the cache level that size lands in.
+            sb.AppendLine("| GEMM M×N×K | format | path | µs | × float32 | weights GB/s | of read bandwidth |");
+            sb.AppendLine("|---|---|---|---:|---:|---:|---:|");
+            foreach (BenchmarkReport r in quantized)
+            {
+                string shape = (string)Param(r, "Shape")!;
+                int[] s = shape.Split('x').Select(v => int.Parse(v, ci)).ToArray();
+                var format = (Lstm.Simd.WeightFormat)Param(r, "Format")!;
+                var path = (Lstm.Simd.SimdPath)Param(r, "Path")!;
+                BenchmarkReport? f32 = quantized.FirstOrDefault(x => (string)Param(x, "Shape")! == shape && (Lstm.Simd.SimdPath)Param(x, "Path")! == path
+                    && (Lstm.Simd.WeightFormat)Param(x, "Format")! == Lstm.Simd.WeightFormat.Float32);
+                double bytes = QuantizedGemmBenchmarks.WeightBytes(format, s[1], s[2]);
+                double gbs = bytes / Mean(r);
+                double bw = bandwidth.FirstOrDefault(b => b.Key >= bytes, bandwidth.LastOrDefault()).Value;
+                sb.AppendLine(ci, $"| {shape.Replace('x', '×')} | {format} | {path} | {Mean(r) / 1000:F2} | {(f32 is null ? "–" : (Mean(f32) / Mean(r)).ToString("F2", ci))} | {gbs:F1} | {(s[0] == 1 ? Pct(gbs, bw) : "–")} |");
+            }
+            sb.AppendLine();
+        }
+
         var act = reports.Where(r => r.BenchmarkCase.Descriptor.Type == typeof(ActivationBenchmarks)).ToList();
         if (act.Count > 0)
         {

@@ -225,6 +225,7 @@ public sealed class CliTests : IDisposable
         Assert.Contains("all bounds hold", output);
         Assert.Contains("gradient check", output);
         Assert.Contains("int8 GEMM", output);
+        Assert.Contains("BFloat16 GEMM", output);
     }
 
     [Fact]

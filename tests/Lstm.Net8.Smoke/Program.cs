@@ -44,6 +44,12 @@ using (StreamState a = one.CreateStream(1), b = one.CreateStream(1, threads: 2))
     Check(same, "a stream on two threads equals one thread bit for bit");
 }
 
+// The 16-bit and int8 GEMMs (on net8.0 the int8 tiles are the widening ones: AvxVnni is a preview API there).
+foreach (KernelComparison r in QuantizedKernelCheck.Run())
+{
+    Check(r.Differing == 0, $"{r.Kernel}: {r.Differing} of {r.Compared} values differ");
+}
+
 // The PyTorch fixtures (meta = I, H, L, D, B, T), float32: forward and every gradient within 1e-5, as in the suite.
 string fixtures = Path.Combine(Lstm.Tests.Shared.Repository.Shared(), "fixtures", "pytorch-lstm");
 foreach (string name in new[] { "tiny_f32", "stack_bidir_f32" })

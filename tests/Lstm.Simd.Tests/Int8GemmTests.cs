@@ -220,4 +220,14 @@ public class Int8GemmTests
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         }
     }
+
+    [Fact]
+    public void SelfCheck_CoversEveryPathAndTile_AndFindsNoDifference()
+    {
+        IReadOnlyList<KernelComparison> results = QuantizedKernelCheck.Run();
+        int vectorPaths = SimdPaths.Available.Count(p => p != SimdPath.Scalar);
+        Assert.Equal((2 * vectorPaths) + Int8Kernels.Available.Count, results.Count);
+        Assert.All(results, r => Assert.True(r.Differing == 0 && r.Compared > 0, $"{r.Kernel}: {r.Differing} of {r.Compared} differ"));
+        Assert.Contains(results, r => r.Kernel.Contains("exact integer", StringComparison.Ordinal));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Lstm.Simd.GemmKernels;
 
 namespace Lstm.Simd.QuantizedKernels;
@@ -9,13 +10,20 @@ namespace Lstm.Simd.QuantizedKernels;
 /// bias, C or 0, exactly as <see cref="GemmDriver"/> does for float32 panels, so the result equals
 /// <see cref="Gemm"/> on the widened weights bit for bit. The same blocking as <see cref="GemmDriver"/>: rows in
 /// chunks, groups of 64 outputs (two at a time for single rows), a zero-padded copy of C for the last group.
-/// Unchecked: <see cref="QuantizedGemm"/> validates.
+/// Batches of <see cref="WidenOnceRows"/> rows or more widen each group once into float32 panels and run the float32
+/// tiles on them, instead of widening every weight once per 4 rows. Unchecked: <see cref="QuantizedGemm"/> validates.
 /// </summary>
 internal static class HalfDriver
 {
     private const int RowBlock = 4;
     private const int MaxBlockWidth = 2 * PanelLayout.GroupWidth;
     private const int RowChunk = 128;
+
+    /// <summary>From this many rows on, widening a group once and running the float32 tiles costs less (see README).</summary>
+    public const int WidenOnceRows = 16;
+
+    [ThreadStatic]
+    private static AlignedArray<float>? widened;
 
     public static void Run(SimdPath path, ReadOnlySpan<float> a, int m, int lda, PackedHalfMatrix w, Span<float> c, int ldc, bool accumulate)
     {
@@ -27,6 +35,16 @@ internal static class HalfDriver
         bool fp16 = w.Format == WeightFormat.Float16;
         switch (path)
         {
+            case SimdPath.Avx512 or SimdPath.Avx2 when m >= WidenOnceRows:
+                if (fp16)
+                {
+                    RunWidenedOnce<Float16Widening>(path, a, m, lda, w, c, ldc, init);
+                }
+                else
+                {
+                    RunWidenedOnce<BFloat16Widening>(path, a, m, lda, w, c, ldc, init);
+                }
+                break;
             case SimdPath.Avx512 when fp16:
                 Run<Tiles512<Float16Widening>>(a, m, lda, w, c, ldc, init);
                 break;
@@ -108,6 +126,53 @@ internal static class HalfDriver
                 }
                 g += span;
             }
+        }
+    }
+
+    /// <summary>Per group of 64 outputs: widen its four panels into float32 panels (same layout), then the float32 GEMM.</summary>
+    private static void RunWidenedOnce<TWiden>(SimdPath path, ReadOnlySpan<float> a, int m, int lda, PackedHalfMatrix w, Span<float> c, int ldc, GemmInit init)
+        where TWiden : struct, IHalfWidening
+    {
+        int n = w.Rows, k = w.Columns;
+        int groupLength = PanelLayout.GroupWidth * k;
+        if (groupLength == 0)
+        {
+            HalfScalar.Run(a, m, lda, w, c, ldc, init); // K = 0: only the initial values are written
+            return;
+        }
+        // A pinned, 64-byte aligned buffer per thread (as the float32 panels are: a misaligned one splits every
+        // 64-byte load across two cache lines), grown when a larger K needs it; steady state allocates nothing.
+        if (widened is null || widened.Length < groupLength)
+        {
+            widened = new AlignedArray<float>(groupLength);
+        }
+        ref float panels = ref MemoryMarshal.GetReference(widened.Span);
+        ref ushort b = ref MemoryMarshal.GetReference(w.Panels);
+        ref float bias = ref MemoryMarshal.GetReference(w.PaddedBias);
+        ref float c0 = ref MemoryMarshal.GetReference(c);
+        for (int col0 = 0; col0 < n; col0 += PanelLayout.GroupWidth)
+        {
+            Widen<TWiden>(path, ref Unsafe.Add(ref b, (nint)col0 * k), ref panels, groupLength);
+            GemmDriver.Run(path, m, Math.Min(PanelLayout.GroupWidth, n - col0), k, ref MemoryMarshal.GetReference(a), lda, 1,
+                ref panels, ref Unsafe.Add(ref c0, col0), ldc, init, ref Unsafe.Add(ref bias, init == GemmInit.Bias ? col0 : 0));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Widen<TWiden>(SimdPath path, ref ushort source, ref float destination, int count)
+        where TWiden : struct, IHalfWidening
+    {
+        if (path == SimdPath.Avx512)
+        {
+            for (nint i = 0; i < count; i += 16)
+            {
+                TWiden.Widen(Vector256.LoadUnsafe(ref source, (nuint)i)).StoreUnsafe(ref destination, (nuint)i);
+            }
+            return;
+        }
+        for (nint i = 0; i < count; i += 8)
+        {
+            TWiden.Widen(Vector128.LoadUnsafe(ref source, (nuint)i)).StoreUnsafe(ref destination, (nuint)i);
         }
     }
 

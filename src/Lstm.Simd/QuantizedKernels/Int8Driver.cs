@@ -15,6 +15,9 @@ internal static class Int8Driver
     private const int RowChunk = 64;
     private const int StackScratchBytes = 16 * 1024;
 
+    // No zeroing of the stack scratch on every call (a streaming step calls this twice per layer): the quantizer
+    // writes every byte of each row it uses, padding included, and the tiles write every sum the epilogue reads.
+    [SkipLocalsInit]
     public static void Run(Int8Kernel kernel, ReadOnlySpan<float> a, int m, int lda, PackedInt8Matrix w, Span<float> c, int ldc, bool accumulate)
     {
         int n = w.Rows, k = w.Columns;
@@ -27,7 +30,7 @@ internal static class Int8Driver
         int scratchBytes = chunk * paddedK;
         sbyte[]? rented = null;
         Span<sbyte> qa = scratchBytes <= StackScratchBytes
-            ? stackalloc sbyte[StackScratchBytes]
+            ? stackalloc sbyte[scratchBytes]
             : (rented = ArrayPool<sbyte>.Shared.Rent(scratchBytes));
         Span<float> aScales = stackalloc float[RowChunk];
         Span<int> acc = stackalloc int[RowBlock * Int8Layout.GroupWidth];
@@ -72,7 +75,7 @@ internal static class Int8Driver
             for (int i = 0; i < rows; i += RowBlock)
             {
                 int block = Math.Min(RowBlock, rows - i);
-                ref sbyte qi = ref qa[i * paddedK];
+                ref sbyte qi = ref Unsafe.Add(ref MemoryMarshal.GetReference(qa), i * paddedK);
                 Int8Kernels.Tile(kernel, block, ref qi, paddedK, kGroups, ref wg, panelStride, ref Unsafe.Add(ref sums, col0), acc);
                 Int8Kernels.Epilogue(kernel, block, cols, acc, aScales.Slice(i, block), ref Unsafe.Add(ref scales, col0),
                     ref Unsafe.Add(ref bias, useBias ? col0 : 0), useBias, ref Unsafe.Add(ref c, (i * ldc) + col0), ldc, accumulate);
