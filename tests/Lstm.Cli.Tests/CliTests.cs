@@ -204,6 +204,14 @@ public sealed class CliTests : IDisposable
         (code, output) = Run("run", "--weights", small, "--input", "x.npy", "--out", "t", "--weight-format", "float16");
         Assert.Equal(2, code);
         Assert.Contains("round twice", output);
+
+        // lstm convert writes the same file as PyTorchImport.Export of the converted network.
+        (code, output) = Run("convert", "--weights", full, "--weight-format", "int8", "--out", "converted.safetensors");
+        Assert.True(code == 0, output);
+        Assert.Equal(File.ReadAllBytes(small), File.ReadAllBytes(Path.Combine(work, "converted.safetensors")));
+        (code, output) = Run("convert", "--weights", full, "--weight-format", "int4", "--out", "x.safetensors");
+        Assert.NotEqual(0, code);
+        Assert.Contains("int4", output);
     }
 
     [Fact]
@@ -245,6 +253,7 @@ public sealed class CliTests : IDisposable
     [InlineData("verify")]
     [InlineData("bench")]
     [InlineData("run")]
+    [InlineData("convert")]
     public void EveryCommand_HasHelp(string command)
     {
         var (code, output) = Run(command, "--help");
