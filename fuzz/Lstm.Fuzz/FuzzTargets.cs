@@ -29,6 +29,9 @@ public static class FuzzTargets
         new("npz", NpzSeeds(), s => Npz.Read(s), n => (Npz.MaxExpansionRatio * 8L * n) + Overhead),
         new("safetensors", SafeTensorsSeeds(), s => SafeTensors.Read(s), n => (DirectFactor * n) + Overhead),
         new("checkpoint", CheckpointSeeds(), s => Checkpoint.Read(s), n => (DirectFactor * n) + Overhead),
+        // A safetensors state_dict into a network, float32 or quantized (I8 + scales, F16, BF16): the reader's bytes,
+        // the float32 values, the quantized copy and the packed weights, each within a few times the file.
+        new("import", ImportSeeds(), s => PyTorchImport.FromTensors(SafeTensors.Read(s)), n => (DirectFactor * n) + Overhead),
     ];
 
     public static FuzzTarget Get(string name) =>
@@ -153,6 +156,19 @@ public static class FuzzTargets
         ViaFile(p => SafeTensors.Write(p, [new NamedTensor("weight_ih_l0", [4, 3], [.. Enumerable.Range(-6, 12).Select(i => i * 10f)], "I8"),
             new NamedTensor("weight_ih_l0.scale", [4], [0.01f, 0.02f, 0.5f, 0f], "F32"), new NamedTensor("weight_hh_l0", [2, 2], [0.5f, -2f, 1024f, 0f], "F16")], keepSourceDTypes: true)),
     ];
+
+    private static List<byte[]> ImportSeeds()
+    {
+        var lstm = Lstm.Core.RecurrentNetwork.Create(new Lstm.Core.RecurrentOptions(3, 4, Layers: 2, Bidirectional: true), 1);
+        var rnn = Lstm.Core.RecurrentNetwork.Create(new Lstm.Core.RecurrentOptions(2, 5, Cell: Lstm.Core.CellKind.Rnn), 2);
+        return
+        [
+            ViaFile(p => PyTorchImport.Export(lstm, p, "lstm.")),
+            ViaFile(p => PyTorchImport.Export(lstm.WithWeightFormat(Lstm.Simd.WeightFormat.Int8), p)),
+            ViaFile(p => PyTorchImport.Export(rnn.WithWeightFormat(Lstm.Simd.WeightFormat.Float16), p)),
+            ViaFile(p => PyTorchImport.Export(rnn.WithWeightFormat(Lstm.Simd.WeightFormat.BFloat16), p)),
+        ];
+    }
 
     private static List<byte[]> CheckpointSeeds()
     {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Lstm.Fuzz;
 
-// Usage: lstm-fuzz [--seconds N] [--target npy|npz|safetensors|checkpoint|all] [--seed S] [--findings DIR]
+// Usage: lstm-fuzz [--seconds N] [--target npy|npz|safetensors|checkpoint|import|all] [--seed S] [--findings DIR]
 //        lstm-fuzz --afl TARGET     (SharpFuzz: run under afl-fuzz after instrumenting Lstm.Core.dll with `sharpfuzz`)
 // Mutates valid files for a fixed time; every input must read or give InvalidDataException, within the target's
 // allocation bound and in under a second. A finding is written to --findings and the exit code is 1.

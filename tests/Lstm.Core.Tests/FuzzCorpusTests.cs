@@ -14,6 +14,7 @@ public class FuzzCorpusTests
         { "npz", 600 },        // each zip read costs ~2 ms, and the bomb seed ~40 ms
         { "safetensors", 20_000 },
         { "checkpoint", 20_000 },
+        { "import", 10_000 },
     };
 
     [Theory]
