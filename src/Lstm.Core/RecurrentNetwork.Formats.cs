@@ -94,7 +94,7 @@ public sealed partial class RecurrentNetwork
     {
         if (WeightFormat != WeightFormat.Float32)
         {
-            throw new NotSupportedException($"{operation} needs float32 weights; this network's are {WeightFormat} (inference only). Train or change the float32 network, then convert it with WithWeightFormat.");
+            throw new NotSupportedException($"{operation} needs float32 weights; this network's are {WeightFormat} (inference only). WithWeightFormat(WeightFormat.Float32) gives a float32 copy with the same weights.");
         }
     }
 }

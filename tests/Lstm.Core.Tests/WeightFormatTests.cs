@@ -243,6 +243,29 @@ public class WeightFormatTests
         Assert.Throws<NotSupportedException>(() => net.Backward(trace, new float[3 * 8], default, default, net.CreateGradients()));
     }
 
+    // The 16-bit GEMMs are exact: bit for bit the float32 GEMM on the widened weights. So a 16-bit network gives the
+    // float32 network's outputs on the same (16-bit representable) weights, on every path and thread count.
+    [Theory]
+    [InlineData(WeightFormat.Float16)]
+    [InlineData(WeightFormat.BFloat16)]
+    public void SixteenBitNetwork_GivesTheFloat32NetworksBits_OnTheSameWeights(WeightFormat format)
+    {
+        var o = new RecurrentOptions(24, 128, Layers: 2, Peepholes: true);
+        float[] x = Helpers.ToFloat(Helpers.Uniform(6 * 3 * o.InputSize, 12));
+        foreach (SimdPath path in SimdPaths.Available)
+        {
+            using RecurrentNetwork reduced = RecurrentNetwork.Create(o, seed: 13, path).WithWeightFormat(format);
+            using RecurrentNetwork float32 = reduced.WithWeightFormat(WeightFormat.Float32);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                reduced.Threads = float32.Threads = threads;
+                SequenceOutput a = reduced.Forward(x, 6, 3), b = float32.Forward(x, 6, 3);
+                Helpers.AssertBitwise(b.Output, a.Output, $"{format} {path} {threads} threads y");
+                Helpers.AssertBitwise(b.Cn, a.Cn, $"{format} {path} {threads} threads cn");
+            }
+        }
+    }
+
     [Theory]
     [InlineData(WeightFormat.Int8)]
     [InlineData(WeightFormat.Float16)]
