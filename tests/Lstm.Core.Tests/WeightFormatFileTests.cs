@@ -70,7 +70,7 @@ public sealed class WeightFormatFileTests : IDisposable
               """), "expected [1]" },
         { Rnn("""
               "weight_ih_l0":{"dtype":"F32","shape":[1,2],"data_offsets":[16,24]}
-              """), "mix dtypes" },
+              """), "mix I8" },
         { Rnn("""
               "weight_ih_l0":{"dtype":"I8","shape":[1,2],"data_offsets":[0,2]},"weight_ih_l0.scale":{"dtype":"F32","shape":[1],"data_offsets":[24,28]}
               """, ""","bias_ih_l0.scale":{"dtype":"F32","shape":[1],"data_offsets":[28,32]}"""), "Unexpected scale" },
@@ -104,6 +104,17 @@ public sealed class WeightFormatFileTests : IDisposable
         string h = """{"weight_ih_l0":{"dtype":"F16","shape":[1,2],"data_offsets":[0,4]},"weight_hh_l0":{"dtype":"F16","shape":[1,1],"data_offsets":[4,6]},"bias_ih_l0":{"dtype":"F32","shape":[1],"data_offsets":[8,12]},"bias_hh_l0":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}}""";
         IReadOnlyList<NamedTensor> halves = SafeTensors.Read(new MemoryStream(File_(h, half)));
         Assert.IsType<InvalidDataException>(Record.Exception(() => PyTorchImport.FromTensors(halves)));
+    }
+
+    [Fact]
+    public void MixedFloatDTypes_LoadAsFloat32_AsBefore()
+    {
+        var o = new RecurrentOptions(3, 4);
+        RecurrentNetwork net = RecurrentNetwork.Create(o, 1).WithWeightFormat(WeightFormat.Float16);
+        var tensors = net.ParameterInfos.Select(i => new NamedTensor(i.Name, i.Shape, net.GetParameter(i.Name), i.Name == "weight_hh_l0" ? "F32" : "F16")).ToList();
+        RecurrentNetwork loaded = PyTorchImport.FromTensors(tensors).Network;
+        Assert.Equal(WeightFormat.Float32, loaded.WeightFormat);
+        Assert.Equal(net.GetParameter("weight_ih_l0"), loaded.GetParameter("weight_ih_l0"));
     }
 
     [Fact]

@@ -51,8 +51,8 @@ internal static class QuantizedTensors
     }
 
     /// <summary>
-    /// The network of a state_dict whose weights are I8 (+ scales), F16 or BF16; null when they are float (F32, F64),
-    /// for the float import. <paramref name="tensors"/> holds the parameters by name (prefix stripped), already checked
+    /// The network of a state_dict whose weights are all I8 (+ scales), all F16 or all BF16; null otherwise (F32, F64
+    /// or a mix of float dtypes), for the float import. <paramref name="tensors"/> holds the parameters by name (prefix stripped), already checked
     /// against <paramref name="options"/>; <paramref name="scales"/> the <c>.scale</c> tensors.
     /// </summary>
     public static RecurrentNetwork? TryLoad(RecurrentOptions options, IReadOnlyDictionary<string, NamedTensor> tensors,
@@ -69,9 +69,9 @@ internal static class QuantizedTensors
         } : null;
         if (format is null)
         {
-            if (dtypes.Any(d => d is "I8" or "F16" or "BF16"))
+            if (dtypes.Contains("I8"))
             {
-                throw new InvalidDataException($"The weights mix dtypes ({string.Join(", ", weights.Select(i => $"{i.Name} {tensors[i.Name].SourceDType}"))}); a network has one weight format.");
+                throw new InvalidDataException($"The weights mix I8 with other dtypes ({string.Join(", ", weights.Select(i => $"{i.Name} {tensors[i.Name].SourceDType}"))}); a network has one weight format.");
             }
             if (scales.Count > 0)
             {
