@@ -201,4 +201,30 @@ public class HalfGemmTests
         Assert.True(actual.AsSpan(3 * n, n).ToArray().All(v => float.IsNaN(v) || float.IsInfinity(v)));
         Assert.True(actual.AsSpan(0, 2 * n).ToArray().All(float.IsFinite));
     }
+
+    [Fact]
+    public void Multiply_SteadyState_AllocatesNothing()
+    {
+        const int n = 130, k = 70;
+        PackedHalfMatrix w = PackedHalfMatrix.Pack(TestData.Uniform(n * k, 1), n, k, WeightFormat.BFloat16);
+        foreach (int m in new[] { 1, 20 }) // registers only; then the per-thread widened buffer
+        {
+            float[] a = TestData.Uniform(m * k, 2), c = new float[m * n];
+            // Past tiered compilation first (as Lstm.Core.Tests' Helpers.WarmUp).
+            for (int round = 0; round < 3; round++)
+            {
+                for (int i = 0; i < 100; i++)
+                {
+                    QuantizedGemm.Multiply(a, m, k, w, c, n, accumulate: false);
+                }
+                Thread.Sleep(150);
+            }
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++)
+            {
+                QuantizedGemm.Multiply(a, m, k, w, c, n, accumulate: false);
+            }
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
 }
