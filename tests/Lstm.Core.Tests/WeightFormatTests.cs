@@ -56,6 +56,8 @@ public class WeightFormatTests
     // Issue 11's bound for int8: rms error (against float32, on y, hn and cn) no larger than PyTorch's dynamic int8
     // LSTM's on the same weights and inputs, and max error within 1.5× of PyTorch's. Ours quantizes W per output row
     // and x, h per row (PyTorch: W per tensor, activations per tensor), so it should be at least as accurate.
+    // Measured: 0.65–1.00× PyTorch's rms, 0.61–1.10× its max; the tight case is the RNN's y (rms 0.9997×: its rows
+    // share one range, and PyTorch's asymmetric uint8 activations have 256 levels against our 255).
     private const double Int8RmsOverPyTorch = 1.0, Int8MaxOverPyTorch = 1.5;
 
     [Theory]
