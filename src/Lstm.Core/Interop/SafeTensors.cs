@@ -140,30 +140,24 @@ public static class SafeTensors
 
     private static byte[] Encode(NamedTensor t, string dtype)
     {
-        int size = DTypeSize(dtype);
-        byte[] raw = new byte[t.Data.Length * size];
+        byte[] raw = new byte[t.Data.Length * DTypeSize(dtype)];
+        var half = dtype == "F16" ? Lstm.Simd.WeightFormat.Float16 : Lstm.Simd.WeightFormat.BFloat16;
         for (int i = 0; i < t.Data.Length; i++)
         {
             float v = t.Data[i];
-            if (dtype == "F32")
+            switch (dtype)
             {
-                BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * 4), v);
-                continue;
-            }
-            bool exact = dtype == "I8"
-                ? v is >= sbyte.MinValue and <= sbyte.MaxValue && v == MathF.Round(v)
-                : GateWeights.ToBits(v, dtype == "F16" ? Lstm.Simd.WeightFormat.Float16 : Lstm.Simd.WeightFormat.BFloat16) is not null;
-            if (!exact)
-            {
-                throw new ArgumentException($"Tensor '{t.Name}' value {v} at {i} is not exactly representable in {dtype}.", nameof(t));
-            }
-            if (dtype == "I8")
-            {
-                raw[i] = (byte)(sbyte)v;
-            }
-            else
-            {
-                BinaryPrimitives.WriteUInt16LittleEndian(raw.AsSpan(i * 2), GateWeights.ToBits(v, dtype == "F16" ? Lstm.Simd.WeightFormat.Float16 : Lstm.Simd.WeightFormat.BFloat16)!.Value);
+                case "F32":
+                    BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * 4), v);
+                    break;
+                case "I8" when v is >= sbyte.MinValue and <= sbyte.MaxValue && v == MathF.Round(v):
+                    raw[i] = (byte)(sbyte)v;
+                    break;
+                case "F16" or "BF16" when GateWeights.ToBits(v, half) is { } bits:
+                    BinaryPrimitives.WriteUInt16LittleEndian(raw.AsSpan(i * 2), bits);
+                    break;
+                default:
+                    throw new ArgumentException($"Tensor '{t.Name}' value {v} at {i} is not exactly representable in {dtype}.", nameof(t));
             }
         }
         return raw;
