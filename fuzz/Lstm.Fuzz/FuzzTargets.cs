@@ -60,6 +60,9 @@ public static class FuzzTargets
             CharTrainer.LoadModel(c);
             CharTrainer.Resume(c, CharText);
         }, n => (NetworkFactor * n) + Overhead),
+        // A safetensors state_dict into a network, float32 or quantized (I8 + scales, F16, BF16): the reader's bytes,
+        // the float32 values, the quantized copy and the packed weights, each within a few times the file.
+        new("import", ImportSeeds(), b => PyTorchImport.FromTensors(SafeTensors.Read(Seekable(b))), n => (DirectFactor * n) + Overhead),
     ];
 
     /// <summary>A checkpoint file around <paramref name="payload"/>: magic, version, length and its XxHash64.</summary>
@@ -194,7 +197,23 @@ public static class FuzzTargets
         SafeTensorsText("""{"a":{"dtype":"F16","shape":[2,2],"data_offsets":[0,8]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[8,12]}}""", 12),
         SafeTensorsText("""{"__metadata__":{"format":"pt"},"w":{"dtype":"F64","shape":[3],"data_offsets":[0,24]}}""", 24),
         SafeTensorsText("""{"w":{"dtype":"F32","shape":[100000,100000],"data_offsets":[0,16]}}""", 16),
+        // Quantized weights as PyTorchImport.Export writes them: I8 with F32 row scales, and F16.
+        ViaFile(p => SafeTensors.Write(p, [new NamedTensor("weight_ih_l0", [4, 3], [.. Enumerable.Range(-6, 12).Select(i => i * 10f)], "I8"),
+            new NamedTensor("weight_ih_l0.scale", [4], [0.01f, 0.02f, 0.5f, 0f], "F32"), new NamedTensor("weight_hh_l0", [2, 2], [0.5f, -2f, 1024f, 0f], "F16")], keepSourceDTypes: true)),
     ];
+
+    private static List<byte[]> ImportSeeds()
+    {
+        var lstm = Lstm.Core.RecurrentNetwork.Create(new Lstm.Core.RecurrentOptions(3, 4, Layers: 2, Bidirectional: true), 1);
+        var rnn = Lstm.Core.RecurrentNetwork.Create(new Lstm.Core.RecurrentOptions(2, 5, Cell: Lstm.Core.CellKind.Rnn), 2);
+        return
+        [
+            ViaFile(p => PyTorchImport.Export(lstm, p, "lstm.")),
+            ViaFile(p => PyTorchImport.Export(lstm.WithWeightFormat(Lstm.Simd.WeightFormat.Int8), p)),
+            ViaFile(p => PyTorchImport.Export(rnn.WithWeightFormat(Lstm.Simd.WeightFormat.Float16), p)),
+            ViaFile(p => PyTorchImport.Export(rnn.WithWeightFormat(Lstm.Simd.WeightFormat.BFloat16), p)),
+        ];
+    }
 
     private static List<byte[]> CheckpointSeeds()
     {

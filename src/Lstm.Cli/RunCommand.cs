@@ -18,7 +18,8 @@ public static class RunCommand
         var batchFirst = new Option<bool>("--batch-first") { Description = "Input and output are [B, T, ·]." };
         var checkFinite = new Option<bool>("--check-finite") { Description = "Fail (exit 2) at the first NaN or infinity in the weights, the inputs or any h and c, naming where." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Directory for y.npy, hn.npy and cn.npy.", Required = true };
-        var command = new Command("run", "Run a PyTorch LSTM's weights on an input array.") { weights, input, h0, c0, batchFirst, checkFinite, output };
+        var format = WeightFormats.Option("Run with W_ih and W_hh in this format (default: as stored in --weights).");
+        var command = new Command("run", "Run a PyTorch LSTM's weights on an input array.") { weights, input, h0, c0, batchFirst, checkFinite, output, format };
         command.SetAction(parse =>
         {
             FileInfo? h0File = parse.GetValue(h0), c0File = parse.GetValue(c0);
@@ -31,6 +32,7 @@ public static class RunCommand
 
             ImportedNetwork imported = PyTorchImport.Load(weightsPath, parse.GetValue(batchFirst));
             RecurrentOptions o = imported.Options;
+            RecurrentNetwork net = WeightFormats.Parse(parse.GetValue(format)) is { } f ? imported.Network.WithWeightFormat(f) : imported.Network;
             bool lstm = o.Cell == CellKind.Lstm;
             Usage.Require(lstm || c0Path is null, "--c0: an RNN has no cell state; give --h0 alone.");
             Usage.Require(!lstm || (h0Path is null) == (c0Path is null),
@@ -46,7 +48,7 @@ public static class RunCommand
             float[] xs = x.ToSingle();
             if (parse.GetValue(checkFinite))
             {
-                imported.Network.CheckFinite = true; // x, h0, c0 and every h and c, with the place of the first bad value
+                net.CheckFinite = true; // x, h0, c0 and every h and c, with the place of the first bad value
                 foreach (ParameterInfo p in imported.Network.ParameterInfos)
                 {
                     float[] values = imported.Network.GetParameter(p.Name);
@@ -54,12 +56,12 @@ public static class RunCommand
                     Usage.Require(bad < 0, $"--check-finite: {imported.Prefix}{p.Name}[{bad}] is {(bad < 0 ? 0 : values[bad])}.");
                 }
             }
-            SequenceOutput r = imported.Network.Forward(xs, steps, batch, hInit, cInit);
+            SequenceOutput r = net.Forward(xs, steps, batch, hInit, cInit);
 
             Npy.Write(Path.Combine(outDir, "y.npy"), r.Output, o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
             Npy.Write(Path.Combine(outDir, "hn.npy"), r.Hn, [state, batch, o.HiddenSize]);
             if (lstm) Npy.Write(Path.Combine(outDir, "cn.npy"), r.Cn, [state, batch, o.HiddenSize]);
-            AnsiConsole.MarkupLineInterpolated($"{(lstm ? "LSTM" : "RNN")} I = {o.InputSize}, H = {o.HiddenSize}, L = {o.Layers}, D = {o.Directions}{(imported.Prefix.Length > 0 ? $", prefix '{imported.Prefix}'" : "")}: T = {steps}, B = {batch} → {outDir}");
+            AnsiConsole.MarkupLineInterpolated($"{(lstm ? "LSTM" : "RNN")} I = {o.InputSize}, H = {o.HiddenSize}, L = {o.Layers}, D = {o.Directions}, {WeightFormats.Name(net.WeightFormat)} weights{(imported.Prefix.Length > 0 ? $", prefix '{imported.Prefix}'" : "")}: T = {steps}, B = {batch} → {outDir}");
             if (imported.IgnoredKeys.Count > 0)
             {
                 Console.WriteLine($"ignored {imported.IgnoredKeys.Count} key(s) outside '{imported.Prefix}': {string.Join(", ", imported.IgnoredKeys)}");

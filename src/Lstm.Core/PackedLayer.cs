@@ -5,7 +5,9 @@ namespace Lstm.Core;
 /// <summary>One layer in one direction, packed for the kernels: W_ih with b_ih + b_hh folded in, W_hh, peepholes.</summary>
 internal sealed class PackedLayer
 {
-    public PackedLayer(RecurrentOptions o, ParameterSet p, int layer, int direction)
+    /// <summary>Packs the layer's float32 parameters in <paramref name="format"/>; <paramref name="loaded"/> gives W_ih and W_hh already packed (a saved file's).</summary>
+    public PackedLayer(RecurrentOptions o, ParameterSet p, int layer, int direction, WeightFormat format = WeightFormat.Float32,
+        Func<float[], (GateWeights Input, GateWeights Recurrent)>? loaded = null)
     {
         int gh = o.Gates * o.HiddenSize;
         float[] bias = new float[gh];
@@ -16,8 +18,9 @@ internal sealed class PackedLayer
         }
         Bias = bias;
         options = o;
-        InputWeights = PackedMatrix.Pack(p.Get(layer, direction, ParameterRole.WeightIh), gh, o.LayerInputSize(layer), bias);
-        RecurrentWeights = PackedMatrix.Pack(p.Get(layer, direction, ParameterRole.WeightHh), gh, o.HiddenSize);
+        (InputWeights, RecurrentWeights) = loaded?.Invoke(bias) ?? (
+            GateWeights.Pack(p.Get(layer, direction, ParameterRole.WeightIh), gh, o.LayerInputSize(layer), format, bias),
+            GateWeights.Pack(p.Get(layer, direction, ParameterRole.WeightHh), gh, o.HiddenSize, format));
         Peepholes = o.Peepholes ? (float[])p.Get(layer, direction, ParameterRole.Peephole).Clone() : [];
     }
 
@@ -64,10 +67,10 @@ internal sealed class PackedLayer
     }
 
     /// <summary>[G·H, in] with bias b_ih + b_hh: the input projection of all steps in one GEMM.</summary>
-    public PackedMatrix InputWeights { get; }
+    public GateWeights InputWeights { get; }
 
     /// <summary>[G·H, H]: one GEMM per step.</summary>
-    public PackedMatrix RecurrentWeights { get; }
+    public GateWeights RecurrentWeights { get; }
 
     /// <summary>[3H] or empty.</summary>
     public float[] Peepholes { get; }

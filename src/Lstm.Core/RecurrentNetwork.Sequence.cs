@@ -57,6 +57,7 @@ public sealed partial class RecurrentNetwork
     public TrainingTrace ForwardTraining(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default,
         float dropout = 0, Training.SeededRandom? random = null)
     {
+        ThrowUnlessFloat32(nameof(ForwardTraining));
         if (dropout is < 0 or >= 1 || float.IsNaN(dropout))
         {
             throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1).");
@@ -210,6 +211,7 @@ public sealed partial class RecurrentNetwork
     {
         ArgumentNullException.ThrowIfNull(trace);
         ArgumentNullException.ThrowIfNull(gradients);
+        ThrowUnlessFloat32(nameof(Backward));
         ObjectDisposedException.ThrowIf(trace.Disposed, trace);
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         RecurrentOptions o = Options;

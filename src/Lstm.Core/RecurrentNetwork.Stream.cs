@@ -237,8 +237,8 @@ public sealed partial class RecurrentNetwork
         {
             PackedLayer w = Packed(layer, 0);
             Span<float> hState = state.H[layer].AsSpan(0, b * h);
-            Gemm.Multiply(input, b, w.InputWeights, gates, Path);            // G = x·W_ihᵀ + b
-            Gemm.MultiplyAdd(hState, b, w.RecurrentWeights, gates, Path);    // G += h·W_hhᵀ
+            w.InputWeights.Multiply(input, b, w.InputWeights.Columns, gates, w.InputWeights.Rows, accumulate: false, Path); // G = x·W_ihᵀ + b
+            w.RecurrentWeights.Multiply(hState, b, h, gates, w.RecurrentWeights.Rows, accumulate: true, Path);               // G += h·W_hhᵀ
             if (o.Cell == CellKind.Lstm)
             {
                 int cur = state.Current[layer];

@@ -13,13 +13,20 @@ public sealed partial class RecurrentNetwork
     private readonly ParameterSet parameters;
     private readonly PackedLayer[] packed; // [layer·D + dir]
 
-    private RecurrentNetwork(RecurrentOptions options, ParameterSet parameters, SimdPath? path)
+    private RecurrentNetwork(RecurrentOptions options, ParameterSet parameters, SimdPath? path, WeightFormat format = WeightFormat.Float32,
+        Func<int, int, float[], (GateWeights, GateWeights)>? loaded = null)
     {
         Options = options;
         this.parameters = parameters;
         Path = SimdPaths.Resolve(path);
+        WeightFormat = format;
         packed = new PackedLayer[options.Layers * options.Directions];
-        RepackAll();
+        for (int i = 0; i < packed.Length; i++)
+        {
+            int layer = i / options.Directions, dir = i % options.Directions;
+            packed[i] = new PackedLayer(options, parameters, layer, dir, format, loaded is null ? null : bias => loaded(layer, dir, bias));
+        }
+        ReleaseFloatWeightsUnlessFloat32();
     }
 
     public RecurrentOptions Options { get; }
@@ -64,6 +71,11 @@ public sealed partial class RecurrentNetwork
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(values);
+        return new RecurrentNetwork(options, ToParameterSet(options, values), path);
+    }
+
+    private static ParameterSet ToParameterSet(RecurrentOptions options, IReadOnlyDictionary<string, float[]> values)
+    {
         var p = new ParameterSet(options);
         var missing = p.Infos.Where(i => !values.ContainsKey(i.Name)).Select(i => i.Name).ToList();
         var extra = values.Keys.Where(k => !p.Contains(k)).ToList();
@@ -76,15 +88,16 @@ public sealed partial class RecurrentNetwork
             ShapeCheck.Exact(values[info.Name], info.Name, info.Shape);
             values[info.Name].CopyTo(p[info.Name], 0);
         }
-        return new RecurrentNetwork(options, p, path);
+        return p;
     }
 
     /// <summary>A copy of the parameter named <paramref name="name"/>.</summary>
-    public float[] GetParameter(string name) => (float[])parameters[name].Clone();
+    public float[] GetParameter(string name) => StoredWeights(name) ?? (float[])parameters[name].Clone();
 
     /// <summary>Sets one parameter and repacks its layer and direction. Not safe while another thread runs the network.</summary>
     public void SetParameter(string name, ReadOnlySpan<float> values)
     {
+        ThrowUnlessFloat32(nameof(SetParameter));
         ParameterInfo info = parameters.Infos[parameters.IndexOf(name)];
         ShapeCheck.Exact(values, nameof(values), info.Shape);
         values.CopyTo(parameters[name]);
@@ -101,6 +114,7 @@ public sealed partial class RecurrentNetwork
     public void UpdateParameters(Action<ParameterSet> update)
     {
         ArgumentNullException.ThrowIfNull(update);
+        ThrowUnlessFloat32(nameof(UpdateParameters));
         update(parameters);
         RepackAll();
     }

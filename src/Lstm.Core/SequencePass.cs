@@ -41,7 +41,7 @@ internal static class SequencePass
     public static void Project(RecurrentOptions o, PackedLayer w, int rows, int r0, int r1, Buffers buf, SimdPath path)
     {
         int gh = o.Gates * o.HiddenSize, inSize = w.InputWeights.Columns;
-        Gemm.Multiply(buf.X[(r0 * inSize)..(rows * inSize)], r1 - r0, inSize, w.InputWeights, buf.Gates[(r0 * gh)..], gh, path);
+        w.InputWeights.Multiply(buf.X[(r0 * inSize)..(rows * inSize)], r1 - r0, inSize, buf.Gates[(r0 * gh)..], gh, accumulate: false, path);
     }
 
     /// <summary>
@@ -57,7 +57,7 @@ internal static class SequencePass
             int t = dir == 0 ? s : steps - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
             Span<float> gt = buf.Gates.Slice(((t * batch) + b0) * gh, nb * gh);
             ReadOnlySpan<float> hPrev = s == 0 ? buf.H0[(b0 * h)..] : buf.Y[((((tPrev * batch) + b0) * ldy) + (dir * h))..];
-            Gemm.MultiplyAdd(hPrev, nb, s == 0 ? h : ldy, w.RecurrentWeights, gt, gh, path); // G_t += h_{t-1}·W_hhᵀ
+            w.RecurrentWeights.Multiply(hPrev, nb, s == 0 ? h : ldy, gt, gh, accumulate: true, path); // G_t += h_{t-1}·W_hhᵀ
             Span<float> ht = buf.Y[((((t * batch) + b0) * ldy) + (dir * h))..];
             if (o.Cell == CellKind.Lstm)
             {
@@ -164,7 +164,7 @@ internal static class SequencePass
                     RnnCell.Backward(buf.Y.Slice((((t * batch) + b0 + r) * ldy) + (dir * h), h), dhTotal.AsSpan(r * h, h), dgt.Slice(r * h, h), path);
                 }
             }
-            Gemm.MultiplyByWeights(dgt, nb, w.RecurrentWeights, dh, path: path); // dh_{t-1} = dG_t·W_hh
+            Gemm.MultiplyByWeights(dgt, nb, w.RecurrentWeights.Float, dh, path: path); // dh_{t-1} = dG_t·W_hh
         }
         dh.CopyTo(g.Dh0.Slice(b0 * h, nb * h));
         if (o.Cell == CellKind.Lstm)
@@ -194,7 +194,7 @@ internal static class SequencePass
         }
         if (r1 > r0)
         {
-            Gemm.MultiplyByWeights(dGates[(r0 * gh)..], r1 - r0, gh, w.InputWeights, g.DX[(r0 * inSize)..], inSize, accumulate: true, path: path); // dX += dG·W_ih
+            Gemm.MultiplyByWeights(dGates[(r0 * gh)..], r1 - r0, gh, w.InputWeights.Float, g.DX[(r0 * inSize)..], inSize, accumulate: true, path: path); // dX += dG·W_ih
         }
     }
 

@@ -216,6 +216,41 @@ public sealed partial class CliTests : IDisposable
     }
 
     [Fact]
+    public void Run_WithAWeightFormat_GivesThatNetworksOutputs_AndRefusesRoundingTwice()
+    {
+        var o = new Lstm.Core.RecurrentOptions(12, 16, Layers: 2);
+        var net = Lstm.Core.RecurrentNetwork.Create(o, seed: 4);
+        string full = Path.Combine(work, "full.safetensors"), small = Path.Combine(work, "int8.safetensors");
+        Lstm.Core.Interop.PyTorchImport.Export(net, full);
+        Lstm.Core.Interop.PyTorchImport.Export(net.WithWeightFormat(Lstm.Simd.WeightFormat.Int8), small);
+        float[] x = [.. Enumerable.Range(0, 5 * 2 * 12).Select(i => MathF.Sin(i))];
+        Lstm.Core.NumPy.Npy.Write(Path.Combine(work, "x.npy"), x, [5, 2, 12]);
+
+        var (code, output) = Run("run", "--weights", full, "--input", "x.npy", "--out", "q", "--weight-format", "int8");
+        Assert.True(code == 0, output);
+        Assert.Contains("int8 weights", output);
+        float[] expected = net.WithWeightFormat(Lstm.Simd.WeightFormat.Int8).Forward(x, 5, 2).Output;
+        Assert.Equal(expected, Lstm.Core.NumPy.Npy.Read(Path.Combine(work, "q", "y.npy")).ToSingle());
+
+        (code, output) = Run("run", "--weights", small, "--input", "x.npy", "--out", "s"); // the file's own format
+        Assert.True(code == 0, output);
+        Assert.Contains("int8 weights", output);
+        Assert.Equal(expected, Lstm.Core.NumPy.Npy.Read(Path.Combine(work, "s", "y.npy")).ToSingle());
+
+        (code, output) = Run("run", "--weights", small, "--input", "x.npy", "--out", "t", "--weight-format", "float16");
+        Assert.Equal(2, code);
+        Assert.Contains("round twice", output);
+
+        // lstm convert writes the same file as PyTorchImport.Export of the converted network.
+        (code, output) = Run("convert", "--weights", full, "--weight-format", "int8", "--out", "converted.safetensors");
+        Assert.True(code == 0, output);
+        Assert.Equal(File.ReadAllBytes(small), File.ReadAllBytes(Path.Combine(work, "converted.safetensors")));
+        (code, output) = Run("convert", "--weights", full, "--weight-format", "int4", "--out", "x.safetensors");
+        Assert.NotEqual(0, code);
+        Assert.Contains("int4", output);
+    }
+
+    [Fact]
     public void Experiment_RunsBothModels_AndPrintsTheTable()
     {
         var (code, output) = Run("experiment", "adding", "--trials", "1", "--budget", "30", "--length", "20");
@@ -243,6 +278,8 @@ public sealed partial class CliTests : IDisposable
         var (code, output) = Run("bench", "--seconds", "0.01");
         Assert.True(code == 0, output);
         Assert.Contains("µs per step", output);
+        Assert.Contains("bfloat16", output);
+        Assert.Contains("rms error", output);
     }
 
     [Theory]
@@ -252,6 +289,7 @@ public sealed partial class CliTests : IDisposable
     [InlineData("verify")]
     [InlineData("bench")]
     [InlineData("run")]
+    [InlineData("convert")]
     public void EveryCommand_HasHelp(string command)
     {
         var (code, output) = Run(command, "--help");

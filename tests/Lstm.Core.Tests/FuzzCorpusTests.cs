@@ -21,6 +21,7 @@ public class FuzzCorpusTests
         { "pytorch-safetensors", 3_000 },
         { "pytorch-npz", 300 },
         { "char-lm", 3_000 },
+        { "import", 3_000 },
     };
 
     [Theory]

@@ -3,7 +3,8 @@ using Lstm.Core.NumPy;
 using Lstm.Simd;
 
 // Runs the net8.0 assemblies on .NET 8: every SIMD path against the scalar twin (bitwise), the PyTorch fixture
-// (float32 within 1e-5), streaming = sequence (bitwise), two threads = one (bitwise). Exit 1 on any failure.
+// (float32 within 1e-5), streaming = sequence (bitwise), two threads = one (bitwise), the 16-bit and int8 networks
+// (paths and threads bitwise). Exit 1 on any failure.
 int failures = 0;
 void Check(bool ok, string what)
 {
@@ -73,6 +74,22 @@ foreach (string name in new[] { "tiny_f32", "stack_bidir_f32" })
             .Concat(net.ParameterInfos.Select(i => (g[i.Name], "grad_" + i.Name)))
             .Max(p => p.Item1.Zip(a[p.Item2].Data, (u, v) => Math.Abs(u - v) / (1 + Math.Abs(v))).DefaultIfEmpty(0).Max());
         Check(worst <= 1e-5, $"{name} on {path}: y, hn, cn and every gradient match PyTorch (worst {worst:E1}, bound 1e-5)");
+    }
+}
+
+// Weight formats (issue 11): each reduced format's network equals its scalar-path twin on every path, and on two
+// threads equals one, bit for bit.
+foreach (WeightFormat format in new[] { WeightFormat.Float16, WeightFormat.BFloat16, WeightFormat.Int8 })
+{
+    float[]? first = null;
+    foreach (SimdPath path in SimdPaths.Available.Reverse())
+    {
+        using RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(5, 130, Layers: 2), 3, path).WithWeightFormat(format);
+        float[] y = net.Forward(x, 7, 3).Output;
+        first ??= y;
+        net.Threads = 2;
+        Check(y.AsSpan().SequenceEqual(first) && net.Forward(x, 7, 3).Output.AsSpan().SequenceEqual(y),
+            $"{format} network on {path}: equals the scalar path, and two threads equal one, bit for bit");
     }
 }
 

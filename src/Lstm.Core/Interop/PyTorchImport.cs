@@ -41,6 +41,8 @@ public static class PyTorchImport
         }
         string prefix = first[0].Name[..^"weight_ih_l0".Length];
         var mine = tensors.Where(t => t.Name.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(t => t.Name[prefix.Length..], StringComparer.Ordinal);
+        var scales = mine.Where(kv => kv.Key.EndsWith(QuantizedTensors.ScaleSuffix, StringComparison.Ordinal)).ToDictionary(StringComparer.Ordinal);
+        foreach (string k in scales.Keys) mine.Remove(k); // int8 weights' row scales: checked by QuantizedTensors
         var ignored = tensors.Where(t => !t.Name.StartsWith(prefix, StringComparison.Ordinal)).Select(t => t.Name).ToList();
 
         NamedTensor wih0 = mine["weight_ih_l0"];
@@ -84,14 +86,19 @@ public static class PyTorchImport
         {
             throw new InvalidDataException($"The state_dict does not describe one {(gates == 4 ? "LSTM" : "RNN")} (I = {options.InputSize}, H = {hidden}, L = {layers}, D = {options.Directions}): " + string.Join("; ", problems) + ".");
         }
+        RecurrentNetwork? reduced = QuantizedTensors.TryLoad(options, mine, scales, simdPath); // I8, F16 or BF16 weights as stored
         var values = expected.ToDictionary(i => i.Name, i => mine[i.Name].Data);
-        return new ImportedNetwork(RecurrentNetwork.FromParameters(options, values, simdPath), options, prefix, ignored);
+        return new ImportedNetwork(reduced ?? RecurrentNetwork.FromParameters(options, values, simdPath), options, prefix, ignored);
     }
 
-    /// <summary>Writes the network's parameters as float32 safetensors under their PyTorch names (bit-exact round trip).</summary>
+    /// <summary>
+    /// Writes the network's parameters as safetensors under their PyTorch names (bit-exact round trip): float32, or
+    /// for a network in an inference <see cref="RecurrentNetwork.WeightFormat"/> its W_ih and W_hh as stored (I8 with
+    /// an F32 <c>.scale</c> tensor of row scales, F16 or BF16), which <see cref="Load"/> reads back into the same format.
+    /// </summary>
     public static void Export(RecurrentNetwork network, string path, string prefix = "")
     {
         ArgumentNullException.ThrowIfNull(network);
-        SafeTensors.Write(path, network.ParameterInfos.Select(i => new NamedTensor(prefix + i.Name, i.Shape, network.GetParameter(i.Name), "F32")));
+        SafeTensors.Write(path, QuantizedTensors.Of(network, prefix), keepSourceDTypes: true);
     }
 }

@@ -13,7 +13,8 @@ public sealed record NamedTensor(string Name, int[] Shape, float[] Data, string 
 
 /// <summary>
 /// The safetensors format: an 8-byte little-endian header length, a JSON header naming each tensor's dtype, shape
-/// and byte range, then the raw little-endian data. Reads F32, F64, F16 and BF16 (converted to float32); writes F32.
+/// and byte range, then the raw little-endian data. Reads F32, F64, F16, BF16 and I8 (converted to float32, exactly but
+/// for F64); writes F32, or F16, BF16 and I8 for quantized weights.
 /// Anything malformed — a truncated file, a header or range that points outside the file, overlapping or
 /// mis-sized tensors, an unsupported dtype — gives an <see cref="InvalidDataException"/>; no size is trusted before
 /// it is checked against the file's length.
@@ -110,7 +111,14 @@ public static class SafeTensors
     }
 
     /// <summary>Writes float32 tensors (in the given order) through a temporary file renamed into place.</summary>
-    public static void Write(string path, IEnumerable<NamedTensor> tensors)
+    public static void Write(string path, IEnumerable<NamedTensor> tensors) => Write(path, tensors, keepSourceDTypes: false);
+
+    /// <summary>
+    /// Writes the tensors through a temporary file renamed into place; with <paramref name="keepSourceDTypes"/>, each in
+    /// its <see cref="NamedTensor.SourceDType"/> when that is F16, BF16 or I8 (for quantized weights: every value must
+    /// be exactly representable, else <see cref="ArgumentException"/>), F32 otherwise.
+    /// </summary>
+    public static void Write(string path, IEnumerable<NamedTensor> tensors, bool keepSourceDTypes)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(tensors);
@@ -124,8 +132,9 @@ public static class SafeTensors
             {
                 throw new ArgumentException($"Tensor '{t.Name}' has {t.Data.Length} values; shape {t.ShapeText} needs {count}.", nameof(tensors));
             }
-            header[t.Name] = new SafeTensorEntry("F32", t.Shape, [offset, offset + (4 * count)]);
-            offset += 4 * count;
+            string dtype = keepSourceDTypes && t.SourceDType is "F16" or "BF16" or "I8" ? t.SourceDType : "F32";
+            header[t.Name] = new SafeTensorEntry(dtype, t.Shape, [offset, offset + (DTypeSize(dtype) * count)]);
+            offset += DTypeSize(dtype) * count;
         }
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(header.ToDictionary(kv => kv.Key, kv => (SafeTensorEntry)kv.Value), InteropJson.Default.DictionaryStringSafeTensorEntry);
         int pad = (8 - (json.Length % 8)) % 8; // the format allows trailing spaces; aligned data is friendlier to mmap
@@ -138,11 +147,36 @@ public static class SafeTensors
             s.Write(Encoding.ASCII.GetBytes(new string(' ', pad)));
             foreach (NamedTensor t in list)
             {
-                byte[] raw = new byte[t.Data.Length * 4];
-                for (int i = 0; i < t.Data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * 4), t.Data[i]);
-                s.Write(raw);
+                s.Write(Encode(t, ((SafeTensorEntry)header[t.Name]).DType));
             }
         });
+    }
+
+    private static int DTypeSize(string dtype) => dtype switch { "F16" or "BF16" => 2, "I8" => 1, _ => 4 };
+
+    private static byte[] Encode(NamedTensor t, string dtype)
+    {
+        byte[] raw = new byte[t.Data.Length * DTypeSize(dtype)];
+        var half = dtype == "F16" ? Lstm.Simd.WeightFormat.Float16 : Lstm.Simd.WeightFormat.BFloat16;
+        for (int i = 0; i < t.Data.Length; i++)
+        {
+            float v = t.Data[i];
+            switch (dtype)
+            {
+                case "F32":
+                    BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * 4), v);
+                    break;
+                case "I8" when v is >= sbyte.MinValue and <= sbyte.MaxValue && v == MathF.Round(v):
+                    raw[i] = (byte)(sbyte)v;
+                    break;
+                case "F16" or "BF16" when GateWeights.ToBits(v, half) is { } bits:
+                    BinaryPrimitives.WriteUInt16LittleEndian(raw.AsSpan(i * 2), bits);
+                    break;
+                default:
+                    throw new ArgumentException($"Tensor '{t.Name}' value {v} at {i} is not exactly representable in {dtype}.", nameof(t));
+            }
+        }
+        return raw;
     }
 
     private static NamedTensor Decode(string name, string dtype, long[] dims, ReadOnlySpan<byte> bytes, string what)
@@ -152,7 +186,8 @@ public static class SafeTensors
             "F32" => 4,
             "F64" => 8,
             "F16" or "BF16" => 2,
-            _ => throw new InvalidDataException($"{what}: tensor '{name}' has dtype {dtype}; expected F32, F64, F16 or BF16."),
+            "I8" => 1,
+            _ => throw new InvalidDataException($"{what}: tensor '{name}' has dtype {dtype}; expected F32, F64, F16, BF16 or I8."),
         };
         long count = FileLimits.Elements(dims, $"{what}: tensor '{name}'"); // checked: at most Array.MaxLength, so × size cannot wrap
         if (count * size != bytes.Length)
@@ -168,6 +203,7 @@ public static class SafeTensors
                 "F32" => BinaryPrimitives.ReadSingleLittleEndian(b),
                 "F64" => (float)BinaryPrimitives.ReadDoubleLittleEndian(b),
                 "F16" => (float)BinaryPrimitives.ReadHalfLittleEndian(b),
+                "I8" => (sbyte)b[0],
                 _ => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(b) << 16), // bfloat16: the high half of a float32
             };
         }

@@ -10,21 +10,19 @@ namespace Lstm.Core.Threading;
 /// </summary>
 internal sealed class HiddenSlice
 {
-    private HiddenSlice(RecurrentOptions o, float[] wih, float[] whh, float[] bias, float[] peepholes, int inSize, int start, int count)
+    private HiddenSlice(RecurrentOptions o, PackedLayer layer, int start, int count)
     {
         int h = o.HiddenSize, gates = o.Gates;
         Start = start;
         Count = count;
-        float[] sw = new float[gates * count * inSize], sr = new float[gates * count * h], sb = new float[gates * count];
+        float[] sb = new float[gates * count];
         for (int g = 0; g < gates; g++)
         {
-            int from = (g * h) + start, to = g * count;
-            Array.Copy(wih, from * inSize, sw, to * inSize, count * inSize);
-            Array.Copy(whh, from * h, sr, to * h, count * h);
-            Array.Copy(bias, from, sb, to, count);
+            Array.Copy(layer.Bias, (g * h) + start, sb, g * count, count);
         }
-        InputWeights = PackedMatrix.Pack(sw, gates * count, inSize, sb);
-        RecurrentWeights = PackedMatrix.Pack(sr, gates * count, h);
+        InputWeights = layer.InputWeights.Units(gates, h, start, count, sb);
+        RecurrentWeights = layer.RecurrentWeights.Units(gates, h, start, count, default);
+        float[] peepholes = layer.Peepholes;
         Peepholes = peepholes.Length == 0 ? [] : [.. peepholes.AsSpan(start, count), .. peepholes.AsSpan(h + start, count), .. peepholes.AsSpan((2 * h) + start, count)];
     }
 
@@ -33,10 +31,10 @@ internal sealed class HiddenSlice
     public int Count { get; }
 
     /// <summary>[G·Count, in] with the bias folded in.</summary>
-    public PackedMatrix InputWeights { get; }
+    public GateWeights InputWeights { get; }
 
     /// <summary>[G·Count, H].</summary>
-    public PackedMatrix RecurrentWeights { get; }
+    public GateWeights RecurrentWeights { get; }
 
     /// <summary>[3·Count] (i, f, o) or empty.</summary>
     public float[] Peepholes { get; }
@@ -53,13 +51,10 @@ internal sealed class HiddenSlice
         {
             chunk = (chunk + 15) / 16 * 16;
         }
-        float[] wih = new float[o.Gates * h * inSize], whh = new float[o.Gates * h * h];
-        layer.InputWeights.CopyWeightsTo(wih);
-        layer.RecurrentWeights.CopyWeightsTo(whh);
         var slices = new List<HiddenSlice>();
         for (int start = 0; start < h; start += chunk)
         {
-            slices.Add(new HiddenSlice(o, wih, whh, layer.Bias, layer.Peepholes, inSize, start, Math.Min(chunk, h - start)));
+            slices.Add(new HiddenSlice(o, layer, start, Math.Min(chunk, h - start)));
         }
         return [.. slices];
     }

@@ -89,7 +89,7 @@ internal sealed class SplitSequence : ITeamJob
         bool lstm = O.Cell == CellKind.Lstm;
         if (step == 0)
         {
-            Gemm.Multiply(X, Steps * b, inSize, s.InputWeights, g, gn, Path); // G_j = X·W_ih,jᵀ + b_j, all steps
+            s.InputWeights.Multiply(X.AsSpan(0, Steps * b * inSize), Steps * b, inSize, g, gn, accumulate: false, Path); // G_j = X·W_ih,jᵀ + b_j, all steps
             for (int r = 0; r < b && lstm; r++)
             {
                 C0.AsSpan(StateOffset + (r * h) + s.Start, n).CopyTo(c.AsSpan(r * n, n));
@@ -98,7 +98,7 @@ internal sealed class SplitSequence : ITeamJob
         int t = Dir == 0 ? step : Steps - 1 - step, tPrev = Dir == 0 ? t - 1 : t + 1, now = step & 1;
         Span<float> gt = g.AsSpan(t * b * gn, b * gn);
         ReadOnlySpan<float> hPrev = step == 0 ? H0.AsSpan(StateOffset, b * h) : Y.AsSpan((tPrev * b * ldy) + (Dir * h));
-        Gemm.MultiplyAdd(hPrev, b, step == 0 ? h : ldy, s.RecurrentWeights, gt, gn, Path); // G_j,t += h_{t-1}·W_hh,jᵀ
+        s.RecurrentWeights.Multiply(hPrev, b, step == 0 ? h : ldy, gt, gn, accumulate: true, Path); // G_j,t += h_{t-1}·W_hh,jᵀ
         Span<float> ht = Y.AsSpan((t * b * ldy) + (Dir * h) + s.Start);
         if (lstm)
         {

@@ -68,8 +68,9 @@ internal sealed class SplitStream : ITeamJob, IDisposable
         ReadOnlySpan<float> input = l == 0 ? x : h[l - 1].AsSpan(next * b * hs, b * hs);
         Span<float> g = gates[l][member];
         Span<float> hNext = h[l].AsSpan((next * b * hs) + s.Start);
-        Gemm.Multiply(input, b, s.InputWeights, g, net.Path);                                // G_j = x·W_ih,jᵀ + b_j
-        Gemm.MultiplyAdd(h[l].AsSpan(now * b * hs, b * hs), b, s.RecurrentWeights, g, net.Path); // G_j += h_{t-1}·W_hh,jᵀ
+        int gn = o.Gates * s.Count;
+        s.InputWeights.Multiply(input, b, s.InputWeights.Columns, g, gn, accumulate: false, net.Path);           // G_j = x·W_ih,jᵀ + b_j
+        s.RecurrentWeights.Multiply(h[l].AsSpan(now * b * hs, b * hs), b, hs, g, gn, accumulate: true, net.Path); // G_j += h_{t-1}·W_hh,jᵀ
         if (o.Cell == CellKind.Lstm)
         {
             float[] cj = c[l][member];
