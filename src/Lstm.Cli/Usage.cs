@@ -23,7 +23,8 @@ public static class Usage
     /// Anything else keeps its stack trace.
     /// </summary>
     public static bool IsExpected(Exception e) =>
-        e is UsageException or IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException or NonFiniteValueException;
+        e is UsageException or IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException or NonFiniteValueException
+            or NotSupportedException; // a network in a weight format asked for what needs float32 weights, or to round twice
 
     public static void Require(bool ok, string message)
     {
