@@ -182,5 +182,8 @@ internal static class OursFormats
     public static IEnumerable<(string Name, RecurrentNetwork Net)> All(RecurrentNetwork float32)
     {
         yield return ("ours float32", float32);
+        yield return ("ours float16", float32.WithWeightFormat(Lstm.Simd.WeightFormat.Float16));
+        yield return ("ours bfloat16", float32.WithWeightFormat(Lstm.Simd.WeightFormat.BFloat16));
+        yield return ("ours int8", float32.WithWeightFormat(Lstm.Simd.WeightFormat.Int8));
     }
 }
