@@ -11,8 +11,8 @@ public static class Activation
     /// <summary>Below this input σ(x) would be subnormal; the result is 0 there.</summary>
     public const float SigmoidZeroBelow = SigmoidRr2P6Div.SubnormalCutoff;
 
-    /// <summary>x at and above which σ(x) is exactly 1 (the true value rounds to 1 from about 16.64 on; within 1 ulp between).</summary>
-    public const float SigmoidSaturatesAt = 17.32868f;
+    /// <summary>x at and above which σ(x) is exactly 1: where the true value rounds to 1 (1/(1 + e^-x) for positive x).</summary>
+    public const float SigmoidSaturatesAt = 16.635532f;
 
     /// <summary>|x| at and above which tanh returns exactly ±1 (the first float where the kernel rounds to 1; at most 1.5 ulp above the true value there).</summary>
     public const float TanhSaturatesAt = 8.491054f;

@@ -4,8 +4,8 @@ using Lstm.Simd.Vectors;
 namespace Lstm.Simd.Activations;
 
 /// <summary>
-/// σ(x) = 1 / (1 + e^-x) as f = e^z / (1 + e^z) with z = -|x| (no cancellation, full relative accuracy for
-/// negative x), and 1 - f for positive x. rr2-p6 exponential, one division.
+/// σ(x) = 1 / (1 + e^-x) with e = e^z, z = -|x|: e/(1 + e) for negative x (no cancellation, full relative
+/// accuracy) and 1/(1 + e) for positive x, the numerator chosen per lane before one division. rr2-p6 exponential.
 /// </summary>
 internal readonly struct SigmoidRr2P6Div : IUnaryOperator
 {
@@ -23,9 +23,10 @@ internal readonly struct SigmoidRr2P6Div : IUnaryOperator
         TVec zc = TVec.MaxKeepNaN(TVec.Create(SubnormalCutoff), z);
         zc = TVec.MinKeepNaN(TVec.Create(-TinyCutoff), zc);
 
-        TVec e = ExpRr2P6.Invoke(zc);
-        TVec f = e / (e + TVec.Create(1.0f));
-        f = TVec.Select(TVec.LessThan(z, TVec.Create(SubnormalCutoff)), TVec.Create(0.0f), f);
-        return TVec.Select(TVec.LessThan(TVec.Create(0.0f), x), TVec.Create(1.0f) - f, f);
+        // e^z, or 0 where σ(-|x|) would be subnormal (then σ is 0 for negative x and 1 for positive x).
+        TVec e = TVec.Select(TVec.LessThan(z, TVec.Create(SubnormalCutoff)), TVec.Create(0.0f), ExpRr2P6.Invoke(zc));
+        // One division for both signs: σ(x) = e/(1 + e) for x ≤ 0 and 1/(1 + e) for x > 0 (no 1 − f cancellation).
+        TVec one = TVec.Create(1.0f);
+        return TVec.Select(TVec.LessThan(TVec.Create(0.0f), x), one, e) / (e + one);
     }
 }
