@@ -168,34 +168,6 @@ public class LifetimeTests
         Helpers.AssertBitwise(expected, y, "y after the refused step");
     }
 
-    [Fact]
-    public void StreamsOfTwoAndThreeThreads_ShareOneNetwork_WithoutSplittingItAgain()
-    {
-        RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(32, 256, Layers: 2), 1);
-        using StreamState two = net.CreateStream(1, threads: 2), three = net.CreateStream(1, threads: 3);
-        Assert.Equal((2, 3), (two.Threads, three.Threads));
-        float[] x = Helpers.ToFloat(Helpers.Uniform(32, 2)), y2 = new float[256], y3 = new float[256];
-        Helpers.WarmUp(() =>
-        {
-            net.Step(two, x, y2);
-            net.Step(three, x, y3);
-        });
-        HiddenSlice[][] slices = [net.Packed(0, 0).Slices(2), net.Packed(0, 0).Slices(3), net.Packed(1, 0).Slices(2), net.Packed(1, 0).Slices(3)];
-
-        long before = Helpers.AllocatedBytes(two, three);
-        for (int i = 0; i < 200; i++)
-        {
-            net.Step(two, x, y2);
-            net.Step(three, x, y3);
-        }
-        Assert.Equal(0, Helpers.AllocatedBytes(two, three) - before);
-        Assert.Same(slices[0], net.Packed(0, 0).Slices(2));
-        Assert.Same(slices[1], net.Packed(0, 0).Slices(3));
-        Assert.Same(slices[2], net.Packed(1, 0).Slices(2));
-        Assert.Same(slices[3], net.Packed(1, 0).Slices(3));
-        Helpers.AssertBitwise(y2, y3, "y on 2 and on 3 threads");
-    }
-
     private sealed class AllocatingJob(int member) : ITeamJob
     {
         public object? Kept;
@@ -318,5 +290,42 @@ public class WorkerLifetimeTests
             Thread.Sleep(20);
         }
         Assert.Equal(before, Team.LiveWorkers);
+    }
+}
+
+/// <summary>
+/// Counts the bytes the calling thread and the workers allocate over 400 steps of two teams (2 and 3 threads, 2 cores):
+/// beside the parallel tests, the runtime's own work on those threads (tiering, a late background compile) landed in
+/// the window once in a full CI run (8,144 bytes; 0 in 6 runs alone), so it runs alone. The 0-byte assertion stands.
+/// </summary>
+[Collection("Alone")]
+public class SharedNetworkAllocationTests
+{
+    [Fact]
+    public void StreamsOfTwoAndThreeThreads_ShareOneNetwork_WithoutSplittingItAgain()
+    {
+        RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(32, 256, Layers: 2), 1);
+        using StreamState two = net.CreateStream(1, threads: 2), three = net.CreateStream(1, threads: 3);
+        Assert.Equal((2, 3), (two.Threads, three.Threads));
+        float[] x = Helpers.ToFloat(Helpers.Uniform(32, 2)), y2 = new float[256], y3 = new float[256];
+        Helpers.WarmUp(() =>
+        {
+            net.Step(two, x, y2);
+            net.Step(three, x, y3);
+        });
+        HiddenSlice[][] slices = [net.Packed(0, 0).Slices(2), net.Packed(0, 0).Slices(3), net.Packed(1, 0).Slices(2), net.Packed(1, 0).Slices(3)];
+
+        long before = Helpers.AllocatedBytes(two, three);
+        for (int i = 0; i < 200; i++)
+        {
+            net.Step(two, x, y2);
+            net.Step(three, x, y3);
+        }
+        Assert.Equal(0, Helpers.AllocatedBytes(two, three) - before);
+        Assert.Same(slices[0], net.Packed(0, 0).Slices(2));
+        Assert.Same(slices[1], net.Packed(0, 0).Slices(3));
+        Assert.Same(slices[2], net.Packed(1, 0).Slices(2));
+        Assert.Same(slices[3], net.Packed(1, 0).Slices(3));
+        Helpers.AssertBitwise(y2, y3, "y on 2 and on 3 threads");
     }
 }
