@@ -13,7 +13,9 @@ if (args.Contains("--verify-activations"))
 
 if (args.Contains("--sessions"))
 {
-    return SessionLoad.Run(args.Contains("--quick"));
+    int formatAt = Array.IndexOf(args, "--format");
+    return SessionLoad.Run(args.Contains("--quick"), formatAt >= 0 && formatAt + 1 < args.Length
+        ? Enum.Parse<WeightFormat>(args[formatAt + 1], ignoreCase: true) : WeightFormat.Float32);
 }
 
 int soakAt = Array.IndexOf(args, "--soak");

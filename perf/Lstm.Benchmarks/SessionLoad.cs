@@ -6,7 +6,8 @@ using Lstm.Core;
 namespace Lstm.Benchmarks;
 
 /// <summary>
-/// `-- --sessions [--quick]`: issue 12's serving measurements, one network (I = H = 256, one layer, float32), one run.
+/// `-- --sessions [--quick] [--format int8|float16|bfloat16]`: issue 12's serving measurements, one network (I = H = 256,
+/// one layer, float32 unless a weight format is named), one run.
 /// 1. k sessions stepped as one B = k step (SessionHost, 1 thread), k = 1 … 64, timed in interleaved rounds: the
 ///    cost of k against one session (median and range of the per-round ratios) and the GFLOP/s.
 /// 2. A load generator: N client threads, each driving one session through a SessionBatcher with random think
@@ -17,14 +18,19 @@ internal static class SessionLoad
 {
     private const int Size = 256;
 
-    public static int Run(bool quick)
+    public static int Run(bool quick, Lstm.Simd.WeightFormat format)
     {
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
-        using RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(Size, Size), seed: 1);
-        Console.WriteLine($"sessions: one LSTM layer, I = H = {Size}, float32, path {net.Path}, {Environment.ProcessorCount} cores, {Lstm.Perf.CpuInfo.Model()}");
+        using RecurrentNetwork float32 = RecurrentNetwork.Create(new RecurrentOptions(Size, Size), seed: 1);
+        using RecurrentNetwork net = format == Lstm.Simd.WeightFormat.Float32 ? float32 : float32.WithWeightFormat(format);
+        Console.WriteLine($"sessions: one LSTM layer, I = H = {Size}, {format} weights, path {net.Path}, {Environment.ProcessorCount} cores, {Lstm.Perf.CpuInfo.Model()}");
         var report = new StringBuilder();
         report.AppendLine(Together(net, quick ? 3 : 7));
-        report.AppendLine(Load(net, quick));
+        // The load generator and its plots are for float32 (the README's figures); a format's run measures k together only.
+        if (format == Lstm.Simd.WeightFormat.Float32)
+        {
+            report.AppendLine(Load(net, quick));
+        }
         Console.WriteLine(report);
         return 0;
     }
