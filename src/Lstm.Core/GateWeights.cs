@@ -110,15 +110,7 @@ internal abstract class GateWeights
         public override void Multiply(ReadOnlySpan<float> a, int m, int lda, Span<float> c, int ldc, bool accumulate, SimdPath path) =>
             QuantizedGemm.Multiply(a, m, lda, matrix, c, ldc, accumulate, path);
 
-        public override void CopyValues(Span<float> destination)
-        {
-            ushort[] bits = new ushort[Rows * Columns];
-            matrix.CopyBits(bits);
-            for (int i = 0; i < bits.Length; i++)
-            {
-                destination[i] = ToSingle(bits[i], Format);
-            }
-        }
+        public override void CopyValues(Span<float> destination) => matrix.CopyWeightsTo(destination);
 
         public override GateWeights Units(int gates, int hidden, int start, int count, ReadOnlySpan<float> bias)
         {
