@@ -7,13 +7,13 @@ namespace Lstm.Core;
 /// calls the forward paths make, so that <see cref="SequencePass"/>, the stream step and the thread split run every
 /// format through the same code. Immutable and shareable.
 /// </summary>
-internal abstract class GateWeights
+internal abstract class GateWeights(WeightFormat format, int rows, int columns)
 {
-    public abstract WeightFormat Format { get; }
+    public WeightFormat Format => format;
 
-    public abstract int Rows { get; }
+    public int Rows => rows;
 
-    public abstract int Columns { get; }
+    public int Columns => columns;
 
     /// <summary>The float32 matrix, for the backward pass; training runs on float32 weights only.</summary>
     public virtual PackedMatrix Float =>
@@ -65,14 +65,8 @@ internal abstract class GateWeights
         return rows;
     }
 
-    internal sealed class FloatWeights(PackedMatrix matrix) : GateWeights
+    internal sealed class FloatWeights(PackedMatrix matrix) : GateWeights(WeightFormat.Float32, matrix.Rows, matrix.Columns)
     {
-        public override WeightFormat Format => WeightFormat.Float32;
-
-        public override int Rows => matrix.Rows;
-
-        public override int Columns => matrix.Columns;
-
         public override PackedMatrix Float => matrix;
 
         public override void CopyValues(Span<float> destination) => matrix.CopyWeightsTo(destination);
@@ -97,28 +91,14 @@ internal abstract class GateWeights
         }
     }
 
-    internal sealed class HalfWeights(PackedHalfMatrix matrix) : GateWeights
+    internal sealed class HalfWeights(PackedHalfMatrix matrix) : GateWeights(matrix.Format, matrix.Rows, matrix.Columns)
     {
         public PackedHalfMatrix Matrix => matrix;
-
-        public override WeightFormat Format => matrix.Format;
-
-        public override int Rows => matrix.Rows;
-
-        public override int Columns => matrix.Columns;
 
         public override void Multiply(ReadOnlySpan<float> a, int m, int lda, Span<float> c, int ldc, bool accumulate, SimdPath path) =>
             QuantizedGemm.Multiply(a, m, lda, matrix, c, ldc, accumulate, path);
 
-        public override void CopyValues(Span<float> destination)
-        {
-            ushort[] bits = new ushort[Rows * Columns];
-            matrix.CopyBits(bits);
-            for (int i = 0; i < bits.Length; i++)
-            {
-                destination[i] = ToSingle(bits[i], Format);
-            }
-        }
+        public override void CopyValues(Span<float> destination) => matrix.CopyWeightsTo(destination);
 
         public override GateWeights Units(int gates, int hidden, int start, int count, ReadOnlySpan<float> bias)
         {
@@ -128,15 +108,9 @@ internal abstract class GateWeights
         }
     }
 
-    internal sealed class Int8Weights(PackedInt8Matrix matrix) : GateWeights
+    internal sealed class Int8Weights(PackedInt8Matrix matrix) : GateWeights(WeightFormat.Int8, matrix.Rows, matrix.Columns)
     {
         public PackedInt8Matrix Matrix => matrix;
-
-        public override WeightFormat Format => WeightFormat.Int8;
-
-        public override int Rows => matrix.Rows;
-
-        public override int Columns => matrix.Columns;
 
         public override void Multiply(ReadOnlySpan<float> a, int m, int lda, Span<float> c, int ldc, bool accumulate, SimdPath path) =>
             QuantizedGemm.Multiply(a, m, lda, matrix, c, ldc, accumulate, path);

@@ -29,6 +29,18 @@ internal static class Check
         }
     }
 
+    /// <summary>A row-major matrix view: <paramref name="ld"/> ≥ <paramref name="cols"/> and enough elements for the last row.</summary>
+    public static void Matrix(ReadOnlySpan<float> span, int rows, int cols, int ld, string name)
+    {
+        NonNegative(rows, "m");
+        if (ld < cols)
+        {
+            throw new ArgumentOutOfRangeException(name, ld, $"The row stride of {name} is {ld}; expected at least {cols}, its column count.");
+        }
+        long needed = rows == 0 ? 0 : ((long)(rows - 1) * ld) + cols;
+        AtLeast(span, needed, name, rows, cols, ld);
+    }
+
     private static string Shape(long rows, long cols) => cols < 0 ? $"[{rows}]" : $"[{rows}, {cols}]";
 
     public static void NonNegative(int value, string name)

@@ -45,8 +45,8 @@ public static class Gemm
     {
         ArgumentNullException.ThrowIfNull(w);
         SimdPath p = SimdPaths.Resolve(path);
-        CheckMatrix(dc, m, w.Rows, lddc, nameof(dc));
-        CheckMatrix(da, m, w.Columns, ldda, nameof(da));
+        Check.Matrix(dc, m, w.Rows, lddc, nameof(dc));
+        Check.Matrix(da, m, w.Columns, ldda, nameof(da));
         Check.Disjoint(dc, nameof(dc), da, nameof(da));
         if (w.Rows == 0 && !accumulate)
         {
@@ -68,8 +68,8 @@ public static class Gemm
         SimdPath p = SimdPaths.Resolve(path);
         Check.NonNegative(n, nameof(n));
         Check.NonNegative(k, nameof(k));
-        CheckMatrix(dc, m, n, lddc, nameof(dc));
-        CheckMatrix(a, m, k, lda, nameof(a));
+        Check.Matrix(dc, m, n, lddc, nameof(dc));
+        Check.Matrix(a, m, k, lda, nameof(a));
         Check.Length(dw, (long)n * k, nameof(dw), n, k);
         if (m == 0 || n == 0 || k == 0)
         {
@@ -99,24 +99,13 @@ public static class Gemm
     {
         ArgumentNullException.ThrowIfNull(w);
         SimdPath p = SimdPaths.Resolve(path);
-        CheckMatrix(a, m, w.Columns, lda, nameof(a));
-        CheckMatrix(c, m, w.Rows, ldc, nameof(c));
+        Check.Matrix(a, m, w.Columns, lda, nameof(a));
+        Check.Matrix(c, m, w.Rows, ldc, nameof(c));
         Check.Disjoint(a, nameof(a), c, nameof(c));
         GemmInit init = accumulate ? GemmInit.Accumulate : w.HasBias ? GemmInit.Bias : GemmInit.Zero;
         GemmDriver.Run(p, m, w.Rows, w.Columns, ref MemoryMarshal.GetReference(a), lda, 1,
             ref MemoryMarshal.GetReference(w.ForwardPanels), ref MemoryMarshal.GetReference(c), ldc,
             init, ref MemoryMarshal.GetReference(w.PaddedBias));
-    }
-
-    private static void CheckMatrix(ReadOnlySpan<float> span, int rows, int cols, int ld, string name)
-    {
-        Check.NonNegative(rows, "m");
-        if (ld < cols)
-        {
-            throw new ArgumentOutOfRangeException(name, ld, $"The row stride of {name} is {ld}; expected at least {cols}, its column count.");
-        }
-        long needed = rows == 0 ? 0 : ((long)(rows - 1) * ld) + cols;
-        Check.AtLeast(span, needed, name, rows, cols, ld);
     }
 
     private static void ClearMatrix(Span<float> span, int rows, int cols, int ld)

@@ -43,8 +43,8 @@ public static class QuantizedGemm
 
     private static void CheckOperands(ReadOnlySpan<float> a, int m, int lda, int k, ReadOnlySpan<float> c, int ldc, int n)
     {
-        QuantCheck.Matrix(a, m, k, lda, nameof(a));
-        QuantCheck.Matrix(c, m, n, ldc, nameof(c));
+        Check.Matrix(a, m, k, lda, nameof(a));
+        Check.Matrix(c, m, n, ldc, nameof(c));
         Check.Disjoint(a, nameof(a), c, nameof(c));
     }
 }

@@ -18,10 +18,10 @@ internal enum GemmInit
 internal static class GemmDriver
 {
     private const int RowBlock = 4;
-    private const int MaxBlockWidth = 2 * PanelLayout.GroupWidth;
+    private const int MaxBlockWidth = EdgeBlock.Width;
     private const int RowChunk = 128;
 
-    // No zeroing of the edge buffer on every call (it is cleared by LoadEdge before each use): this runs once per
+    // No zeroing of the edge buffer on every call (it is cleared by EdgeBlock.Load before each use): this runs once per
     // GEMM, so per streaming step.
     [SkipLocalsInit]
     public static void Run(SimdPath path, int m, int p, int q, ref float a, nint rsA, nint csA, ref float b, ref float c, nint ldc, GemmInit init, ref float bias)
@@ -62,9 +62,9 @@ internal static class GemmDriver
                     }
                     else
                     {
-                        LoadEdge(edge, RowBlock, validCols, ref ci, ldc, init);
+                        EdgeBlock.Load(edge, RowBlock, validCols, ref ci, ldc, init);
                         block.Rows4(span, ref ai, ref bg, ref edge[0], MaxBlockWidth, ref biasg);
-                        StoreEdge(edge, RowBlock, validCols, ref ci, ldc);
+                        EdgeBlock.Store(edge, RowBlock, validCols, ref ci, ldc);
                     }
                 }
                 for (; i < i1; i++)
@@ -77,39 +77,12 @@ internal static class GemmDriver
                     }
                     else
                     {
-                        LoadEdge(edge, 1, validCols, ref ci, ldc, init);
+                        EdgeBlock.Load(edge, 1, validCols, ref ci, ldc, init);
                         block.Row1(span, ref ai, ref bg, ref edge[0], ref biasg);
-                        StoreEdge(edge, 1, validCols, ref ci, ldc);
+                        EdgeBlock.Store(edge, 1, validCols, ref ci, ldc);
                     }
                 }
                 g += span;
-            }
-        }
-    }
-
-    private static void LoadEdge(Span<float> edge, int rows, int validCols, ref float c, nint ldc, GemmInit init)
-    {
-        edge.Clear();
-        if (init != GemmInit.Accumulate)
-        {
-            return;
-        }
-        for (int r = 0; r < rows; r++)
-        {
-            for (int j = 0; j < validCols; j++)
-            {
-                edge[(r * MaxBlockWidth) + j] = Unsafe.Add(ref c, (r * ldc) + j);
-            }
-        }
-    }
-
-    private static void StoreEdge(ReadOnlySpan<float> edge, int rows, int validCols, ref float c, nint ldc)
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            for (int j = 0; j < validCols; j++)
-            {
-                Unsafe.Add(ref c, (r * ldc) + j) = edge[(r * MaxBlockWidth) + j];
             }
         }
     }

@@ -16,7 +16,7 @@ namespace Lstm.Simd.QuantizedKernels;
 internal static class HalfDriver
 {
     private const int RowBlock = 4;
-    private const int MaxBlockWidth = 2 * PanelLayout.GroupWidth;
+    private const int MaxBlockWidth = EdgeBlock.Width;
     private const int RowChunk = 128;
 
     /// <summary>From this many rows on, widening a group once and running the float32 tiles costs less (see README).</summary>
@@ -103,9 +103,9 @@ internal static class HalfDriver
                         }
                         else
                         {
-                            LoadEdge(edge, RowBlock, sCols, ref cs, ldc, init);
+                            EdgeBlock.Load(edge, RowBlock, sCols, ref cs, ldc, init);
                             TTiles.Rows4(ref ai, lda, k, ref bs, panelStride, ref edge[0], MaxBlockWidth, init, ref biass);
-                            StoreEdge(edge, RowBlock, sCols, ref cs, ldc);
+                            EdgeBlock.Store(edge, RowBlock, sCols, ref cs, ldc);
                         }
                     }
                 }
@@ -119,9 +119,9 @@ internal static class HalfDriver
                     }
                     else
                     {
-                        LoadEdge(edge, 1, validCols, ref ci, ldc, init);
+                        EdgeBlock.Load(edge, 1, validCols, ref ci, ldc, init);
                         TTiles.Row1(span, ref ai, k, ref bg, panelStride, ref edge[0], init, ref biasg);
-                        StoreEdge(edge, 1, validCols, ref ci, ldc);
+                        EdgeBlock.Store(edge, 1, validCols, ref ci, ldc);
                     }
                 }
                 g += span;
@@ -173,33 +173,6 @@ internal static class HalfDriver
         for (nint i = 0; i < count; i += 8)
         {
             TWiden.Widen(Vector128.LoadUnsafe(ref source, (nuint)i)).StoreUnsafe(ref destination, (nuint)i);
-        }
-    }
-
-    private static void LoadEdge(Span<float> edge, int rows, int validCols, ref float c, nint ldc, GemmInit init)
-    {
-        edge.Clear();
-        if (init != GemmInit.Accumulate)
-        {
-            return;
-        }
-        for (int r = 0; r < rows; r++)
-        {
-            for (int j = 0; j < validCols; j++)
-            {
-                edge[(r * MaxBlockWidth) + j] = Unsafe.Add(ref c, (r * ldc) + j);
-            }
-        }
-    }
-
-    private static void StoreEdge(ReadOnlySpan<float> edge, int rows, int validCols, ref float c, nint ldc)
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            for (int j = 0; j < validCols; j++)
-            {
-                Unsafe.Add(ref c, (r * ldc) + j) = edge[(r * MaxBlockWidth) + j];
-            }
         }
     }
 

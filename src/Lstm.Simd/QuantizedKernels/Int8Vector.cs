@@ -24,12 +24,7 @@ internal static class Int8Vector
         {
             max = Vector512.Max(max, Vector512.LoadUnsafe(ref bits, (nuint)i) & absMask);
         }
-        int maxBits = Horizontal(Vector256.Max(max.GetLower(), max.GetUpper()));
-        for (; i < k; i++)
-        {
-            maxBits = Math.Max(maxBits, Unsafe.Add(ref bits, i) & 0x7FFF_FFFF);
-        }
-        float scale = ScaleOf(maxBits);
+        float scale = ScaleOf(Horizontal(Vector256.Max(max.GetLower(), max.GetUpper())), ref bits, i, k);
         if (!(scale > 0f))
         {
             q.Clear();
@@ -59,12 +54,7 @@ internal static class Int8Vector
         {
             max = Vector256.Max(max, Vector256.LoadUnsafe(ref bits, (nuint)i) & absMask);
         }
-        int maxBits = Horizontal(max);
-        for (; i < k; i++)
-        {
-            maxBits = Math.Max(maxBits, Unsafe.Add(ref bits, i) & 0x7FFF_FFFF);
-        }
-        float scale = ScaleOf(maxBits);
+        float scale = ScaleOf(Horizontal(max), ref bits, i, k);
         if (!(scale > 0f))
         {
             q.Clear();
@@ -93,6 +83,16 @@ internal static class Int8Vector
 
     /// <summary>NaN for a non-finite row (its bit pattern is at least infinity's), else max|a| / 127.</summary>
     private static float ScaleOf(int maxBits) => maxBits >= NonFiniteBits ? float.NaN : BitConverter.Int32BitsToSingle(maxBits) / 127f;
+
+    /// <summary>The row's scale from the vector part's largest |a| bits and the scalar tail [<paramref name="from"/>, <paramref name="k"/>).</summary>
+    private static float ScaleOf(int maxBits, ref int bits, int from, int k)
+    {
+        for (int i = from; i < k; i++)
+        {
+            maxBits = Math.Max(maxBits, Unsafe.Add(ref bits, i) & 0x7FFF_FFFF);
+        }
+        return ScaleOf(maxBits);
+    }
 
     private static void FinishRow(ref float a, int from, int k, float scale, Span<sbyte> q)
     {

@@ -12,18 +12,6 @@ internal static class QuantCheck
         }
     }
 
-    /// <summary>A row-major matrix view: <paramref name="ld"/> ≥ <paramref name="cols"/> and enough elements for the last row.</summary>
-    public static void Matrix(ReadOnlySpan<float> span, int rows, int cols, int ld, string name)
-    {
-        Check.NonNegative(rows, "m");
-        if (ld < cols)
-        {
-            throw new ArgumentOutOfRangeException(name, ld, $"The row stride of {name} is {ld}; expected at least {cols}, its column count.");
-        }
-        long needed = rows == 0 ? 0 : ((long)(rows - 1) * ld) + cols;
-        Check.AtLeast(span, needed, name, rows, cols, ld);
-    }
-
     public static void Format(WeightFormat format, string name)
     {
         if (format is not (WeightFormat.Float16 or WeightFormat.BFloat16))
