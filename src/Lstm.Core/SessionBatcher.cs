@@ -110,7 +110,10 @@ public sealed class SessionBatcher : IDisposable
             ready.Reset();
         }
         Exception? error = errors[slot];
-        outputs.AsSpan(slot * hiddenSize, hiddenSize).CopyTo(y);
+        if (error is null)
+        {
+            outputs.AsSpan(slot * hiddenSize, hiddenSize).CopyTo(y);
+        }
         Volatile.Write(ref status[slot], Idle);
         if (error is not null)
         {
@@ -152,13 +155,18 @@ public sealed class SessionBatcher : IDisposable
                 batchY.AsSpan(i * hiddenSize, hiddenSize).CopyTo(outputs.AsSpan(batch[i].Slot * hiddenSize));
             }
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NonFiniteValueException)
+#pragma warning disable CA1031 // Whatever the step throws goes to every caller whose request it held, rethrown there; none may wait for ever.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
             for (int i = 0; i < k; i++) errors[batch[i].Slot] = e;
         }
-        for (int i = 0; i < k; i++)
+        finally
         {
-            Finish(batch[i].Slot);
+            for (int i = 0; i < k; i++)
+            {
+                Finish(batch[i].Slot);
+            }
         }
     }
 

@@ -137,4 +137,24 @@ public class SessionTests
             }
         }
     }
+
+    [Fact]
+    public void Batcher_AFailedStep_ReachesTheCaller_LeavesYAlone_AndTheNextStepWorks()
+    {
+        using RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(3, 5), 6);
+        net.CheckFinite = true;
+        using var host = new SessionHost(net, 2);
+        using var batcher = new SessionBatcher(host, TimeSpan.Zero);
+        Session s = batcher.Open();
+        float[] y = [42, 42, 42, 42, 42];
+        var e = Assert.Throws<InvalidOperationException>(() => batcher.Step(s, [1, float.NaN, 3], y));
+        Assert.IsType<NonFiniteValueException>(e.InnerException);
+        Assert.All(y, v => Assert.Equal(42f, v));   // not another step's stale output
+
+        batcher.Step(s, [1, 2, 3], y);
+        using StreamState alone = net.CreateStream(1);
+        float[] expected = new float[5];
+        net.Step(alone, [1, 2, 3], expected);
+        Helpers.AssertBitwise(expected, y, "the step after the failed one");
+    }
 }
