@@ -16,7 +16,7 @@ public sealed class SessionBatcher : IDisposable
     private readonly object gate = new();
     private readonly int inputSize, hiddenSize;
     private readonly float[] inputs, outputs, batchX, batchY;   // [capacity, I], [capacity, H] by slot; the step's rows
-    private readonly int[] status, submittedGeneration;
+    private readonly int[] status, submittedGeneration, submittedHost;
     private readonly Exception?[] errors;
     private readonly ManualResetEventSlim[] events;
     private readonly Session[] batch;
@@ -38,6 +38,7 @@ public sealed class SessionBatcher : IDisposable
         batchY = new float[n * hiddenSize];
         status = new int[n];
         submittedGeneration = new int[n];
+        submittedHost = new int[n];
         errors = new Exception?[n];
         batch = new Session[n];
         events = Enumerable.Range(0, n).Select(_ => new ManualResetEventSlim(false, spinCount: 200)).ToArray();
@@ -83,6 +84,7 @@ public sealed class SessionBatcher : IDisposable
         }
         x.CopyTo(inputs.AsSpan(slot * inputSize, inputSize));
         submittedGeneration[slot] = session.Generation;
+        submittedHost[slot] = session.Host;
         errors[slot] = null;
         ManualResetEventSlim ready = events[slot];
         ready.Reset();
@@ -137,7 +139,7 @@ public sealed class SessionBatcher : IDisposable
             {
                 continue;
             }
-            var s = new Session(slot, submittedGeneration[slot]);
+            var s = new Session(submittedHost[slot], slot, submittedGeneration[slot]);
             if (!host.IsOpen(s))
             {
                 errors[slot] = new ArgumentException($"session {slot} was closed before its step ran.");

@@ -1,7 +1,10 @@
 namespace Lstm.Core;
 
-/// <summary>A handle to one open session of a <see cref="SessionHost"/>; stale once the session is closed.</summary>
-public readonly record struct Session(int Slot, int Generation);
+/// <summary>
+/// A handle to one open session of a <see cref="SessionHost"/>: valid in the host that opened it (<paramref name="Host"/>
+/// names it), stale once the session is closed.
+/// </summary>
+public readonly record struct Session(int Host, int Slot, int Generation);
 
 /// <summary>
 /// Many independent streams (sessions) of one network, stepped as one: a step takes the inputs of any subset of the
@@ -17,6 +20,8 @@ public readonly record struct Session(int Slot, int Generation);
 /// </summary>
 public sealed class SessionHost : IDisposable
 {
+    private static int hosts;
+    private readonly int id = Interlocked.Increment(ref hosts);
     private readonly RecurrentNetwork network;
     private readonly StreamState state;
     private readonly int[] rowOfSlot, slotOfRow, generation, freeSlots, stamp;
@@ -62,7 +67,7 @@ public sealed class SessionHost : IDisposable
         rowOfSlot[slot] = row;
         slotOfRow[row] = slot;
         state.ResetRow(row);
-        return new Session(slot, generation[slot]);
+        return new Session(id, slot, generation[slot]);
     }
 
     /// <summary>Closes a session; its handle is stale from now on.</summary>
@@ -78,7 +83,7 @@ public sealed class SessionHost : IDisposable
 
     /// <summary>Whether <paramref name="session"/> is open (its handle is not stale).</summary>
     public bool IsOpen(Session session) =>
-        (uint)session.Slot < (uint)Capacity && rowOfSlot[session.Slot] >= 0 && generation[session.Slot] == session.Generation;
+        session.Host == id && (uint)session.Slot < (uint)Capacity && rowOfSlot[session.Slot] >= 0 && generation[session.Slot] == session.Generation;
 
     /// <summary>
     /// One step of the given open sessions, as one B-row step: <paramref name="x"/> <c>[k, I]</c> in, <paramref name="y"/>
@@ -153,7 +158,9 @@ public sealed class SessionHost : IDisposable
     {
         if (!IsOpen(session))
         {
-            throw new ArgumentException($"{name}: session {session.Slot} (generation {session.Generation}) is not open in this host.", name);
+            throw new ArgumentException(session.Host == id
+                ? $"{name}: session {session.Slot} (generation {session.Generation}) is not open in this host."
+                : $"{name}: the session was opened by another host; a session steps only in the host that opened it.", name);
         }
         return session.Slot;
     }

@@ -88,6 +88,19 @@ public class SessionTests
     }
 
     [Fact]
+    public void ASessionOfAnotherHost_IsRefused_EvenWithTheSameSlotAndGeneration()
+    {
+        using RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(2, 3), 7);
+        using var first = new SessionHost(net, 1);
+        using var second = new SessionHost(net, 1);
+        Session a = first.Open(), b = second.Open();
+        Assert.Equal((a.Slot, a.Generation), (b.Slot, b.Generation));
+        Assert.False(second.IsOpen(a));
+        var e = Assert.Throws<ArgumentException>(() => second.Step([a], new float[2], new float[3]));
+        Assert.Contains("another host", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SessionState_MovesBetweenHosts()
     {
         using RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(4, 6, Layers: 2), 3);
