@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.IO.Hashing;
 using System.Text;
+using Lstm.Experiments;
+using Lstm.Experiments.CharModel;
 using Lstm.Core;
 using Lstm.Core.Interop;
 using Lstm.Core.NumPy;

@@ -1,3 +1,5 @@
+using Lstm.Experiments;
+using Lstm.Experiments.CharModel;
 using Lstm.Core.Reference;
 using Lstm.Simd;
 

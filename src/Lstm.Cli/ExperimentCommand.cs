@@ -1,6 +1,8 @@
 using System.CommandLine;
+using Lstm.Experiments;
+using Lstm.Experiments.CharModel;
 using Lstm.Core;
-using Lstm.Core.Experiments;
+using Lstm.Experiments.Paper1997;
 using Spectre.Console;
 
 namespace Lstm.Cli;

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Lstm.Experiments;
+using Lstm.Experiments.CharModel;
 using Lstm.Core.Training;
 
 namespace Lstm.Cli;

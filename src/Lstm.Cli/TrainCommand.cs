@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Lstm.Experiments;
+using Lstm.Experiments.CharModel;
 using Lstm.Core.Training;
 using Lstm.Simd;
 using Spectre.Console;

@@ -102,8 +102,8 @@ public sealed partial class CliTests
     public void Sample_FromACheckpointWithNaNWeights_ExitsTwo_InsteadOfPrintingGarbage()
     {
         string text = string.Concat(Enumerable.Repeat("abc ", 30));
-        var options = new Lstm.Core.Training.CharModelOptions { Hidden = 8, Layers = 1, SequenceLength = 8, Batch = 2 };
-        var trainer = new Lstm.Core.Training.CharTrainer(Lstm.Core.Training.CharLanguageModel.Create(text, options), text);
+        var options = new Lstm.Experiments.CharModel.CharModelOptions { Hidden = 8, Layers = 1, SequenceLength = 8, Batch = 2 };
+        var trainer = new Lstm.Experiments.CharModel.CharTrainer(Lstm.Experiments.CharModel.CharLanguageModel.Create(text, options), text);
         string checkpoint = Path.Combine(work, "nan.ckpt");
         trainer.Save(checkpoint);
         var poisoned = Lstm.Core.Training.Checkpoint.Load(checkpoint);

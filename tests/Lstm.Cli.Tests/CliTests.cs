@@ -114,7 +114,7 @@ public sealed partial class CliTests : IDisposable
             p.WaitForExit();
             leftBehind += midSave && File.Exists(temp) ? 1 : 0;
 
-            Lstm.Core.Training.CharLanguageModel model = Lstm.Core.Training.CharTrainer.LoadModel(checkpoint);
+            Lstm.Experiments.CharModel.CharLanguageModel model = Lstm.Experiments.CharModel.CharTrainer.LoadModel(checkpoint);
             Assert.Equal(256, model.Options.Hidden);
         }
         Assert.Equal(3, leftBehind); // every paused save was killed mid-save and left its temporary file
@@ -129,8 +129,8 @@ public sealed partial class CliTests : IDisposable
     {
         string text = string.Concat(Enumerable.Repeat("abc ", 30));
         File.WriteAllText(Path.Combine(work, "t.txt"), text);
-        var options = new Lstm.Core.Training.CharModelOptions { Hidden = 8, Layers = 1, SequenceLength = 8, Batch = 2 };
-        var trainer = new Lstm.Core.Training.CharTrainer(Lstm.Core.Training.CharLanguageModel.Create(text, options), text);
+        var options = new Lstm.Experiments.CharModel.CharModelOptions { Hidden = 8, Layers = 1, SequenceLength = 8, Batch = 2 };
+        var trainer = new Lstm.Experiments.CharModel.CharTrainer(Lstm.Experiments.CharModel.CharLanguageModel.Create(text, options), text);
         string checkpoint = Path.Combine(work, "nan.ckpt");
         trainer.Save(checkpoint);
         // CharTrainer.Save refuses NaN (tested in Lstm.Core.Tests); a file from elsewhere may still hold one.

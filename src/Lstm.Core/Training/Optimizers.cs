@@ -20,7 +20,7 @@ public abstract class Optimizer
     protected abstract int StatesPerTensor { get; }
 
     /// <summary>How many state arrays each tensor has (what a checkpoint must hold for it).</summary>
-    internal int StateArraysPerTensor => StatesPerTensor;
+    public int StateArraysPerTensor => StatesPerTensor;
 
     /// <summary>One update of every (parameter, gradient) pair with learning rate <paramref name="learningRate"/>.</summary>
     public void Step(IReadOnlyList<(float[] Parameter, float[] Gradient)> tensors, double learningRate)

@@ -11,8 +11,8 @@ public sealed class SeededRandom(ulong state)
     {
     }
 
-    /// <summary>The whole state: pass it to the constructor to continue the same sequence.</summary>
-    public ulong State { get; internal set; } = state;
+    /// <summary>The whole state: pass it to the constructor, or set it, to continue the same sequence.</summary>
+    public ulong State { get; set; } = state;
 
     public ulong NextUInt64()
     {

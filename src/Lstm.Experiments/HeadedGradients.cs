@@ -1,4 +1,4 @@
-namespace Lstm.Core.Training;
+namespace Lstm.Experiments;
 
 /// <summary>
 /// The gradients of a recurrent network topped by a <see cref="Dense"/> layer, from one backward pass, kept in one

@@ -1,6 +1,6 @@
 using Lstm.Simd;
 
-namespace Lstm.Core.Reference;
+namespace Lstm.Experiments;
 
 /// <summary>One line of a verification report: what was checked, the worst error seen and the bound it must meet.</summary>
 public sealed record VerificationLine(string Check, double Worst, double Bound, string Unit)
@@ -61,7 +61,7 @@ public static class KernelVerifier
     public static IReadOnlyList<VerificationLine> PathsAgainstScalar()
     {
         var lines = new List<VerificationLine>();
-        var rng = new Training.SeededRandom(5);
+        var rng = new SeededRandom(5);
         float[] R(int n, double s) => Enumerable.Range(0, n).Select(_ => (float)rng.Uniform(-s, s)).ToArray();
         float[] x = R(1031, 12);
         float[] w = R(133 * 71, 1), a = R(9 * 71, 1), bias = R(133, 1);
@@ -102,7 +102,7 @@ public static class KernelVerifier
     {
         var o = new RecurrentOptions(3, 4, Layers: 2, Bidirectional: true, Peepholes: true);
         var net = ReferenceNetwork.From(RecurrentNetwork.Create(o, 1));
-        var rng = new Training.SeededRandom(2);
+        var rng = new SeededRandom(2);
         double[] R(int n) => Enumerable.Range(0, n).Select(_ => rng.Uniform(-1, 1)).ToArray();
         int state = 2 * 2 * 2 * 4;
         var worst = GradientChecker.Check(net, R(4 * 2 * 3), 4, 2, R(state), R(state), R(4 * 2 * 8), R(state), R(state));

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Lstm.Core.Training;
+namespace Lstm.Experiments.CharModel;
 
 /// <summary>
 /// Everything a char-lm checkpoint says, checked when it is read and before anything is sized by it: a file with a

@@ -1,4 +1,4 @@
-namespace Lstm.Core.Training;
+namespace Lstm.Experiments;
 
 /// <summary>Where the first NaN or infinity of a tensor is: training checks parameters before it saves or samples.</summary>
 internal static class Finite

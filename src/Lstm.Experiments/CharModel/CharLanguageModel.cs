@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Lstm.Core.Training;
+namespace Lstm.Experiments.CharModel;
 
 /// <summary>The settings of a character-level language model and of its training.</summary>
 public sealed record CharModelOptions

@@ -1,6 +1,5 @@
-using Lstm.Core.Training;
 
-namespace Lstm.Core.Tests;
+namespace Lstm.Experiments.Tests;
 
 /// <summary>Training never saves a NaN or an infinity, and sampling never turns one into text.</summary>
 public sealed class TrainingPoisonTests : IDisposable

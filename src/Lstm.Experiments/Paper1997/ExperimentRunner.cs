@@ -1,6 +1,6 @@
 using Lstm.Core.Training;
 
-namespace Lstm.Core.Experiments;
+namespace Lstm.Experiments.Paper1997;
 
 /// <summary>The outcome of one seeded training run of one model on one task.</summary>
 public sealed record TrialResult(bool Solved, long Sequences, double FinalError);
@@ -141,7 +141,7 @@ public static class ExperimentRunner
     }
 
     /// <summary>At every step, the outputs of all legal next symbols exceed those of every illegal one.</summary>
-    private static bool PredictsAllLegal(RecurrentNetwork net, Dense head, TaskSequence s)
+    internal static bool PredictsAllLegal(RecurrentNetwork net, Dense head, TaskSequence s)
     {
         int t = s.Steps, o = EmbeddedReber.Symbols.Length;
         float[] y = net.Forward(s.Inputs, t, 1).Output;

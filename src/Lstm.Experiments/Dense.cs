@@ -1,7 +1,7 @@
 using System.Numerics.Tensors;
 using Lstm.Simd;
 
-namespace Lstm.Core.Training;
+namespace Lstm.Experiments;
 
 /// <summary>A dense output layer y = x·Wᵀ + b, W [O, I]; the softmax or identity that follows lives in the loss.</summary>
 public sealed class Dense

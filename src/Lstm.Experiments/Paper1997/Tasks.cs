@@ -1,11 +1,11 @@
 using Lstm.Core.Training;
 
-namespace Lstm.Core.Experiments;
+namespace Lstm.Experiments.Paper1997;
 
 /// <summary>One training or test sequence: inputs [T, I], and per step either a class target or a regression target.</summary>
 /// <param name="Inputs">[T, I], time-major.</param>
 /// <param name="Steps">T.</param>
-/// <param name="ClassTargets">[T] class per step (<see cref="Training.Losses.Ignore"/> where none), or empty.</param>
+/// <param name="ClassTargets">[T] class per step (<see cref="Losses.Ignore"/> where none), or empty.</param>
 /// <param name="RegressionTarget">The target at the last step, or empty.</param>
 /// <param name="Legal">For next-symbol prediction: which symbols may legally follow at each step (empty for other tasks).</param>
 public sealed record TaskSequence(float[] Inputs, int Steps, int[] ClassTargets, float[] RegressionTarget, bool[][] Legal);
@@ -89,10 +89,12 @@ public static class AddingProblem
     public static TaskSequence Generate(int minLength, SeededRandom random)
     {
         ArgumentNullException.ThrowIfNull(random);
+        // Below 6 the second marked position (before T/2 - 1) can have no room apart from the first: no sequence exists.
+        ArgumentOutOfRangeException.ThrowIfLessThan(minLength, 6);
         int t = minLength + random.Next((minLength / 10) + 1);
         var x = new float[t * 2];
         for (int i = 0; i < t; i++) x[i * 2] = (float)random.Uniform(-1, 1);
-        int first = random.Next(Math.Min(10, t));
+        int first = random.Next(Math.Min(10, t - 1)); // never the last pair, whose marker is the end marker -1
         int second;
         do { second = random.Next(Math.Max(1, (minLength / 2) - 1)); } while (second == first);
         x[(first * 2) + 1] = 1;

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Lstm.Core.Training;
+namespace Lstm.Experiments.CharModel;
 
 /// <summary>Training stopped because the loss or a gradient was not finite.</summary>
 public sealed class TrainingDivergedException(string message) : InvalidOperationException(message);

@@ -1,6 +1,5 @@
-using Lstm.Core.Training;
 
-namespace Lstm.Core.Tests;
+namespace Lstm.Experiments.Tests;
 
 /// <summary>
 /// Issue 13, items 9 and 12: a checkpoint with a valid hash but nonsense inside is refused when it is read, with
