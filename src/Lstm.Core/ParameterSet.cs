@@ -2,7 +2,7 @@ namespace Lstm.Core;
 
 /// <summary>
 /// Named parameter (or gradient) tensors of one network, in <see cref="ParameterLayout"/> order, as flat row-major
-/// float arrays. Gradients are accumulated into one of these by <see cref="RecurrentNetwork.Backward"/>.
+/// float arrays. Gradients are accumulated into one of these by <see cref="RecurrentNetwork.Backward(TrainingTrace, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ParameterSet)"/>.
 /// </summary>
 public sealed class ParameterSet
 {

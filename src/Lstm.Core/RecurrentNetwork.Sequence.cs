@@ -50,7 +50,7 @@ public sealed partial class RecurrentNetwork
     }
 
     /// <summary>
-    /// Runs the whole sequence and keeps what <see cref="Backward"/> needs. With <paramref name="dropout"/> &gt; 0, each
+    /// Runs the whole sequence and keeps what <see cref="Backward(TrainingTrace, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ParameterSet)"/> needs. With <paramref name="dropout"/> &gt; 0, each
     /// layer's output except the last is multiplied by a mask of 0 and 1/(1 - p) drawn from <paramref name="random"/>
     /// before the next layer reads it (inverted dropout; training only).
     /// </summary>
@@ -184,7 +184,11 @@ public sealed partial class RecurrentNetwork
                 cn.CopyTo(into.Cn);
                 return new TrainingTrace(steps, batch, new SequenceOutput([], [], []), [], [], [], [], [], []);
             }
-            var result = new SequenceOutput(Layout.FromTimeMajor(outputs[l - 1], steps, batch, o.OutputSize, o.BatchFirst), hn, cn);
+            var result = new SequenceOutput(Layout.FromTimeMajor(outputs[l - 1], steps, batch, o.OutputSize, o.BatchFirst), hn, cn)
+            {
+                OutputLengths = o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize],
+                StateLengths = [d * l, batch, h],
+            };
             if (!training)
             {
                 return new TrainingTrace(steps, batch, result, [], [], [], [], [], []);

@@ -4,7 +4,7 @@ namespace Lstm.Core;
 
 /// <summary>
 /// The state of one stream (h and c of every layer, for a batch of B rows) plus its scratch, so that
-/// <see cref="RecurrentNetwork.Step"/> allocates nothing. One per thread; the network itself may be shared. It belongs
+/// <see cref="RecurrentNetwork.Step(StreamState, ReadOnlySpan{float}, Span{float})"/> allocates nothing. One per thread; the network itself may be shared. It belongs
 /// to the network that made it (stepping it with another throws), and a step while another thread is stepping it
 /// throws <see cref="InvalidOperationException"/>.
 /// </summary>
@@ -42,7 +42,7 @@ public sealed partial class StreamState : IDisposable
 
     internal bool IsDisposed => Volatile.Read(ref disposed) != 0;
 
-    /// <summary>Tests: runs inside <see cref="RecurrentNetwork.Step"/> while the step holds the state.</summary>
+    /// <summary>Tests: runs inside <see cref="RecurrentNetwork.Step(StreamState, ReadOnlySpan{float}, Span{float})"/> while the step holds the state.</summary>
     internal Action? DuringStep { get; set; }
 
     /// <summary>Bytes the stream's worker threads have allocated since they started (0 without workers).</summary>
@@ -76,7 +76,7 @@ public sealed partial class StreamState : IDisposable
 
     /// <summary>
     /// Stops the stream's worker threads, if it has any (a stream dropped without it has them stopped by the garbage
-    /// collector's finalizer). <see cref="RecurrentNetwork.Step"/> on a disposed state throws
+    /// collector's finalizer). <see cref="RecurrentNetwork.Step(StreamState, ReadOnlySpan{float}, Span{float})"/> on a disposed state throws
     /// <see cref="ObjectDisposedException"/>. Disposing twice is fine.
     /// </summary>
     public void Dispose()

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Lstm.Core;
 
 /// <summary>The outputs of a forward pass: y [T, B, D·H] (or [B, T, D·H] batch-first), hn and cn [D·L, B, H].</summary>
@@ -9,10 +11,28 @@ public sealed class SequenceOutput(float[] output, float[] hn, float[] cn)
 
     /// <summary>Empty for an RNN.</summary>
     public float[] Cn { get; } = cn;
+
+    /// <summary><see cref="Output"/> as a tensor [T, B, D·H] (or [B, T, D·H] batch-first) over the same array.</summary>
+    public Tensor<float> OutputTensor => Tensor.Create(Output, OutputLengths ?? throw Unshaped());
+
+    /// <summary><see cref="Hn"/> as a tensor [D·L, B, H] over the same array.</summary>
+    public Tensor<float> HnTensor => Tensor.Create(Hn, StateLengths ?? throw Unshaped());
+
+    /// <summary><see cref="Cn"/> as a tensor [D·L, B, H] over the same array; an RNN has none.</summary>
+    public Tensor<float> CnTensor => Cn.Length == 0 && StateLengths is { } l && l[1] * l[2] != 0
+        ? throw new InvalidOperationException("An RNN has no cell state.")
+        : Tensor.Create(Cn, StateLengths ?? throw Unshaped());
+
+    internal nint[]? OutputLengths { get; init; }
+
+    internal nint[]? StateLengths { get; init; }
+
+    private static InvalidOperationException Unshaped() =>
+        new("This output was constructed without a shape; only the outputs a network returns can be viewed as tensors.");
 }
 
 /// <summary>
-/// A training forward pass: its outputs plus exactly what <see cref="RecurrentNetwork.Backward"/> needs: each
+/// A training forward pass: its outputs plus exactly what <see cref="RecurrentNetwork.Backward(TrainingTrace, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ParameterSet)"/> needs: each
 /// layer's input and output, the gate activations and c_t of every step, and h0, c0. Those buffers come from a shared
 /// pool: <see cref="Dispose"/> gives them back once the backward pass is done (an undisposed trace is simply
 /// collected). <see cref="Result"/> stays valid after Dispose.
