@@ -24,7 +24,11 @@ internal sealed class HiddenSlice
         RecurrentWeights = layer.RecurrentWeights.Units(gates, h, start, count, default);
         float[] peepholes = layer.Peepholes;
         Peepholes = peepholes.Length == 0 ? [] : [.. peepholes.AsSpan(start, count), .. peepholes.AsSpan(h + start, count), .. peepholes.AsSpan((2 * h) + start, count)];
+        HiddenBias = layer.HiddenBias.Length == 0 ? [] : layer.HiddenBias.AsSpan(start, count).ToArray();
     }
+
+    /// <summary>GRU: b_hn of these units [Count]; else empty.</summary>
+    public float[] HiddenBias { get; }
 
     public int Start { get; }
 
@@ -46,6 +50,10 @@ internal sealed class HiddenSlice
     public static HiddenSlice[] Split(RecurrentOptions o, PackedLayer layer, int inSize, int parts)
     {
         int h = o.HiddenSize;
+        if (o.Cell == CellKind.Gru && !o.LinearBeforeReset)
+        {
+            parts = 1; // its candidate GEMM reads r⊙h' of every unit: a barrier mid-step that the unit split does not have
+        }
         int chunk = (h + parts - 1) / parts;
         if (h >= 16 * parts)
         {

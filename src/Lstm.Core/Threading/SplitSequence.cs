@@ -55,7 +55,12 @@ internal sealed class SplitSequence : ITeamJob
         }
         int g = job.O.Gates, rows = job.Steps * job.Batch;
         job.sliceGates = job.slices.Select(s => ArrayPool<float>.Shared.Rent(rows * g * s.Count)).ToArray();
-        job.sliceCells = job.slices.Select(s => ArrayPool<float>.Shared.Rent(job.O.Cell == CellKind.Lstm ? 2 * job.Batch * s.Count : 0)).ToArray();
+        job.sliceCells = job.slices.Select(s => ArrayPool<float>.Shared.Rent(job.O.Cell switch
+        {
+            CellKind.Lstm => 2 * job.Batch * s.Count,
+            CellKind.Gru => 3 * job.Batch * s.Count, // the recurrent product of a step
+            _ => 0,
+        })).ToArray();
         try
         {
             team.Run(job);
@@ -98,9 +103,19 @@ internal sealed class SplitSequence : ITeamJob
         int t = Dir == 0 ? step : Steps - 1 - step, tPrev = Dir == 0 ? t - 1 : t + 1, now = step & 1;
         Span<float> gt = g.AsSpan(t * b * gn, b * gn);
         ReadOnlySpan<float> hPrev = step == 0 ? H0.AsSpan(StateOffset, b * h) : Y.AsSpan((tPrev * b * ldy) + (Dir * h));
-        s.RecurrentWeights.Multiply(hPrev, b, step == 0 ? h : ldy, gt, gn, accumulate: true, Path); // G_j,t += h_{t-1}·W_hh,jᵀ
+        if (O.Cell != CellKind.Gru) // a GRU's recurrent product goes to a buffer of its own, below
+        {
+            s.RecurrentWeights.Multiply(hPrev, b, step == 0 ? h : ldy, gt, gn, accumulate: true, Path); // G_j,t += h_{t-1}·W_hh,jᵀ
+        }
         Span<float> ht = Y.AsSpan((t * b * ldy) + (Dir * h) + s.Start);
-        if (lstm)
+        if (O.Cell == CellKind.Gru)
+        {
+            ReadOnlySpan<float> hp = step == 0 ? H0.AsSpan(StateOffset, b * h) : Y.AsSpan((tPrev * b * ldy) + (Dir * h), ((b - 1) * ldy) + h);
+            int ldp = step == 0 ? h : ldy;
+            s.RecurrentWeights.Multiply(hp, b, ldp, c.AsSpan(0, b * gn), gn, accumulate: false, Path); // H_j,t = h_{t-1}·W_hh,jᵀ
+            GruCell.Forward(gt, c.AsSpan(0, b * gn), s.HiddenBias, b, n, hp[s.Start..], ldp, ht[..(((b - 1) * ldy) + n)], ldy, default, Path);
+        }
+        else if (lstm)
         {
             LstmCell.Forward(gt, b, n, c.AsSpan(now * b * n, b * n), c.AsSpan((1 - now) * b * n, b * n), ht, ldy, O.CellOptions, s.Peepholes, Path);
         }

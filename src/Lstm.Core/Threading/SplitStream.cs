@@ -36,7 +36,7 @@ internal sealed class SplitStream : ITeamJob, IDisposable
             HiddenSlice[] slices = net.Packed(l, 0).Slices(parts);
             h[l] = new float[2 * batch * o.HiddenSize];
             c[l] = slices.Select(s => new float[o.Cell == CellKind.Lstm ? 2 * batch * s.Count : 0]).ToArray();
-            gates[l] = slices.Select(s => new float[batch * o.Gates * s.Count]).ToArray();
+            gates[l] = slices.Select(s => new float[batch * o.Gates * s.Count * (o.Cell == CellKind.Gru ? 2 : 1)]).ToArray(); // GRU: + the recurrent product
             cellView[l] = new float[o.Cell == CellKind.Lstm ? batch * o.HiddenSize : 0];
         }
     }
@@ -70,6 +70,14 @@ internal sealed class SplitStream : ITeamJob, IDisposable
         Span<float> hNext = h[l].AsSpan((next * b * hs) + s.Start);
         int gn = o.Gates * s.Count;
         s.InputWeights.Multiply(input, b, s.InputWeights.Columns, g, gn, accumulate: false, net.Path);           // G_j = x·W_ih,jᵀ + b_j
+        if (o.Cell == CellKind.Gru)
+        {
+            Span<float> hidden = g.Slice(b * gn, b * gn);
+            ReadOnlySpan<float> hPrev = h[l].AsSpan(now * b * hs, b * hs);
+            s.RecurrentWeights.Multiply(hPrev, b, hs, hidden, gn, accumulate: false, net.Path);                // H_j = h'·W_hh,jᵀ
+            GruCell.Forward(g[..(b * gn)], hidden, s.HiddenBias, b, s.Count, hPrev[s.Start..], hs, hNext[..Math.Max(0, ((b - 1) * hs) + s.Count)], hs, default, net.Path);
+            return;
+        }
         s.RecurrentWeights.Multiply(h[l].AsSpan(now * b * hs, b * hs), b, hs, g, gn, accumulate: true, net.Path); // G_j += h_{t-1}·W_hh,jᵀ
         if (o.Cell == CellKind.Lstm)
         {
