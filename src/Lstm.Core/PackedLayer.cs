@@ -11,10 +11,13 @@ internal sealed class PackedLayer
     {
         int gh = o.Gates * o.HiddenSize;
         float[] bias = new float[gh];
-        float[] bih = p.Get(layer, direction, ParameterRole.BiasIh), bhh = p.Get(layer, direction, ParameterRole.BiasHh);
-        for (int i = 0; i < gh; i++)
+        if (o.Bias) // else zero: bias=False packs the same kernels with a zero bias
         {
-            bias[i] = bih[i] + bhh[i];
+            float[] bih = p.Get(layer, direction, ParameterRole.BiasIh), bhh = p.Get(layer, direction, ParameterRole.BiasHh);
+            for (int i = 0; i < gh; i++)
+            {
+                bias[i] = bih[i] + bhh[i];
+            }
         }
         Bias = bias;
         options = o;

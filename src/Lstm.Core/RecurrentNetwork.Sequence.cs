@@ -274,8 +274,8 @@ public sealed partial class RecurrentNetwork
                         Dc0 = o.Cell == CellKind.Lstm ? dc0.AsSpan(state, batch * h) : default,
                         DWih = gradients.Get(layer, dir, ParameterRole.WeightIh),
                         DWhh = gradients.Get(layer, dir, ParameterRole.WeightHh),
-                        DBih = gradients.Get(layer, dir, ParameterRole.BiasIh),
-                        DBhh = gradients.Get(layer, dir, ParameterRole.BiasHh),
+                        DBih = gradients.GetOrEmpty(layer, dir, ParameterRole.BiasIh),
+                        DBhh = gradients.GetOrEmpty(layer, dir, ParameterRole.BiasHh),
                         DPeep = o.Peepholes ? gradients.Get(layer, dir, ParameterRole.Peephole) : [],
                     };
                     if (Threads > 1 && !o.Peepholes && batch >= SplitSequence.RowsPerMemberForBatchSplit * Threads)

@@ -249,7 +249,7 @@ public sealed partial class RecurrentNetwork
             }
             else
             {
-                RnnCell.Forward(gates, hState, Path);
+                RnnActivation.Forward(o, gates, hState, Path);
             }
             input = hState;
         }

@@ -77,6 +77,10 @@ public sealed record RecurrentOptions(
         {
             throw new ArgumentException("Peepholes and ForgetGate = false apply to LSTM cells only.", nameof(Cell));
         }
+        if (!Enum.IsDefined(Nonlinearity) || (Cell != CellKind.Rnn && Nonlinearity != RnnNonlinearity.Tanh))
+        {
+            throw new ArgumentException($"Nonlinearity {Nonlinearity} applies to RNN cells only (tanh or ReLU); this network's cell is {Cell}.", nameof(Nonlinearity));
+        }
         ThrowIfNotYetSupported();
     }
 
@@ -84,8 +88,6 @@ public sealed record RecurrentOptions(
     private void ThrowIfNotYetSupported()
     {
         if (Cell == CellKind.Gru) throw new NotSupportedException("GRU cells are not supported yet.");
-        if (Nonlinearity != RnnNonlinearity.Tanh) throw new NotSupportedException($"Nonlinearity {Nonlinearity} is not supported yet.");
-        if (!Bias) throw new NotSupportedException("Bias = false is not supported yet.");
         if (ProjectionSize != 0) throw new NotSupportedException("ProjectionSize is not supported yet.");
         if (!LinearBeforeReset) throw new NotSupportedException("LinearBeforeReset = false is not supported yet.");
     }

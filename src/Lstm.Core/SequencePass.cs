@@ -68,7 +68,7 @@ internal static class SequencePass
             {
                 for (int b = 0; b < nb; b++)
                 {
-                    RnnCell.Forward(gt.Slice(b * h, h), ht.Slice(b * ldy, h), path); // h_t = tanh(G_t)
+                    RnnActivation.Forward(o, gt.Slice(b * h, h), ht.Slice(b * ldy, h), path); // h_t = tanh(G_t) or max(0, G_t)
                 }
             }
             if (checkLayer >= 0)
@@ -102,7 +102,7 @@ internal static class SequencePass
         public ReadOnlySpan<float> Dcn; // [B, H] or empty
         public Span<float> Dh0;         // [B, H]
         public Span<float> Dc0;         // [B, H] (LSTM)
-        public float[] DWih, DWhh, DBih, DBhh, DPeep;
+        public float[] DWih, DWhh, DBih, DBhh, DPeep; // DBih, DBhh empty without bias
     }
 
     public static void Backward(RecurrentOptions o, PackedLayer w, int dir, int steps, int batch, Buffers buf, Gradients g, SimdPath path)
@@ -160,8 +160,8 @@ internal static class SequencePass
             {
                 for (int r = 0; r < nb; r++)
                 {
-                    // dG_t = dh_t ⊙ (1 - h_t²)
-                    RnnCell.Backward(buf.Y.Slice((((t * batch) + b0 + r) * ldy) + (dir * h), h), dhTotal.AsSpan(r * h, h), dgt.Slice(r * h, h), path);
+                    // dG_t = dh_t ⊙ (1 - h_t²), or dh_t where h_t > 0 (ReLU)
+                    RnnActivation.Backward(o, buf.Y.Slice((((t * batch) + b0 + r) * ldy) + (dir * h), h), dhTotal.AsSpan(r * h, h), dgt.Slice(r * h, h), path);
                 }
             }
             Gemm.MultiplyByWeights(dgt, nb, w.RecurrentWeights.Float, dh, path: path); // dh_{t-1} = dG_t·W_hh
@@ -185,7 +185,7 @@ internal static class SequencePass
         {
             Gemm.AccumulateWeightGradient(dGates[n0..], gh, buf.X, inSize, m, n, inSize, g.DWih.AsSpan(n0 * inSize, n * inSize), path); // dW_ih += dGᵀ·X
             Gemm.AccumulateWeightGradient(dGates[n0..], gh, hPrevAll, h, m, n, h, g.DWhh.AsSpan(n0 * h, n * h), path);                // dW_hh += dGᵀ·H_prev
-            for (int r = 0; r < m; r++)
+            for (int r = 0; r < m && g.DBih.Length > 0; r++) // no bias gradients without bias (bias=False)
             {
                 ReadOnlySpan<float> row = dGates.Slice((r * gh) + n0, n);
                 TensorPrimitives.Add(g.DBih.AsSpan(n0, n), row, g.DBih.AsSpan(n0, n)); // db = Σ_rows dG

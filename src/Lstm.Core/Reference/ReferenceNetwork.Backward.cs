@@ -28,7 +28,8 @@ public sealed partial class ReferenceNetwork
                 double[] wih = P(ParameterRole.WeightIh, l, d), whh = P(ParameterRole.WeightHh, l, d);
                 double[]? peep = o.Peepholes ? P(ParameterRole.Peephole, l, d) : null;
                 double[] dWih = grads.Parameters[name(ParameterRole.WeightIh)], dWhh = grads.Parameters[name(ParameterRole.WeightHh)];
-                double[] dBih = grads.Parameters[name(ParameterRole.BiasIh)], dBhh = grads.Parameters[name(ParameterRole.BiasHh)];
+                double[] dBih = o.Bias ? grads.Parameters[name(ParameterRole.BiasIh)] : new double[G * H]; // bias=False: computed, not kept
+                double[] dBhh = o.Bias ? grads.Parameters[name(ParameterRole.BiasHh)] : new double[G * H];
                 double[]? dPeep = o.Peepholes ? grads.Parameters[name(ParameterRole.Peephole)] : null;
                 double[] act = trace.Act[slot], cAll = trace.C[slot];
                 double[] dh = dhn is null ? new double[B * H] : dhn.AsSpan(slot * B * H, B * H).ToArray();
@@ -50,7 +51,9 @@ public sealed partial class ReferenceNetwork
                             if (o.Cell == CellKind.Rnn)
                             {
                                 double h = act[a0 + j];
-                                dPre[j] = dhT * (1 - (h * h));                                   // dpre = dh·(1 - h²)
+                                dPre[j] = o.Nonlinearity == RnnNonlinearity.Relu
+                                    ? (h > 0 ? dhT : 0)                                          // dpre = dh where h > 0 (ReLU)
+                                    : dhT * (1 - (h * h));                                       // dpre = dh·(1 - h²)
                                 continue;
                             }
                             double i = act[a0 + j], f = act[a0 + H + j], g = act[a0 + (2 * H) + j], og = act[a0 + (3 * H) + j];

@@ -34,7 +34,7 @@ public sealed partial class ReferenceNetwork
             {
                 int slot = (l * D) + d;
                 double[] wih = P(ParameterRole.WeightIh, l, d), whh = P(ParameterRole.WeightHh, l, d);
-                double[] bih = P(ParameterRole.BiasIh, l, d), bhh = P(ParameterRole.BiasHh, l, d);
+                double[] bih = o.Bias ? P(ParameterRole.BiasIh, l, d) : new double[G * H], bhh = o.Bias ? P(ParameterRole.BiasHh, l, d) : new double[G * H]; // bias=False: 0
                 double[]? peep = o.Peepholes ? P(ParameterRole.Peephole, l, d) : null;
                 double[] act = new double[T * B * G * H], cAll = new double[T * B * H];
                 tr.Act[slot] = act;
@@ -61,7 +61,7 @@ public sealed partial class ReferenceNetwork
                             double h;
                             if (o.Cell == CellKind.Rnn)
                             {
-                                h = Math.Tanh(pre[j]);                                                       // h = tanh(pre)
+                                h = o.Nonlinearity == RnnNonlinearity.Relu ? Relu(pre[j]) : Math.Tanh(pre[j]);     // h = tanh(pre) or max(0, pre)
                                 act[a0 + j] = h;
                             }
                             else

@@ -46,6 +46,9 @@ public sealed partial class ReferenceNetwork
         Parameters[Infos.First(i => i.Layer == layer && i.Direction == dir && i.Role == role).Name];
 
     internal static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+
+    // max(0, x) keeping NaN, as PyTorch's relu.
+    internal static double Relu(double x) => double.IsNaN(x) || x > 0 ? x : 0;
 }
 
 /// <summary>A reference forward pass: y, hn, cn, and every intermediate the backward pass reads.</summary>
