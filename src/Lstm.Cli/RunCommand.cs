@@ -6,7 +6,10 @@ using Spectre.Console;
 
 namespace Lstm.Cli;
 
-/// <summary>`lstm run`: a PyTorch nn.LSTM's weights and an input array in, y, hn and cn out, as .npy files.</summary>
+/// <summary>
+/// `lstm run`: a PyTorch recurrent module's weights (nn.LSTM, nn.RNN, or a cell module run over the sequence) and an
+/// input array in, y, hn and (LSTM) cn out, as .npy files.
+/// </summary>
 public static class RunCommand
 {
     public static Command Create()
@@ -19,7 +22,17 @@ public static class RunCommand
         var checkFinite = new Option<bool>("--check-finite") { Description = "Fail (exit 2) at the first NaN or infinity in the weights, the inputs or any h and c, naming where." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Directory for y.npy, hn.npy and cn.npy.", Required = true };
         var format = WeightFormats.Option("Run with W_ih and W_hh in this format (default: as stored in --weights).");
-        var command = new Command("run", "Run a PyTorch LSTM's weights on an input array.") { weights, input, h0, c0, batchFirst, checkFinite, output, format };
+        var nonlinearity = new Option<string>("--nonlinearity")
+        {
+            Description = "An RNN's activation, tanh (default) or relu: a state_dict holds the same tensors for both, so it cannot say.",
+            DefaultValueFactory = _ => "tanh",
+        };
+        nonlinearity.AcceptOnlyFromAmong("tanh", "relu");
+        var prefix = new Option<string?>("--prefix") { Description = "The key prefix of the module to run (such as encoder.rnn.) when the file holds several." };
+        var command = new Command("run", "Run a PyTorch LSTM's (or RNN's, or a cell module's) weights on an input array.")
+        {
+            weights, input, h0, c0, batchFirst, checkFinite, output, format, nonlinearity, prefix,
+        };
         command.SetAction(parse =>
         {
             FileInfo? h0File = parse.GetValue(h0), c0File = parse.GetValue(c0);
@@ -30,7 +43,12 @@ public static class RunCommand
             RefuseCheckpoint(weightsPath, parse.GetValue(weights)!);
             string outDir = Usage.WritableDirectory(parse.GetValue(output)!, "--out");
 
-            ImportedNetwork imported = PyTorchImport.Load(weightsPath, parse.GetValue(batchFirst));
+            ImportedNetwork imported = PyTorchImport.Load(weightsPath, new PyTorchImportSettings
+            {
+                BatchFirst = parse.GetValue(batchFirst),
+                Nonlinearity = parse.GetValue(nonlinearity) == "relu" ? RnnNonlinearity.Relu : RnnNonlinearity.Tanh,
+                Prefix = parse.GetValue(prefix),
+            });
             RecurrentOptions o = imported.Options;
             RecurrentNetwork net = WeightFormats.Parse(parse.GetValue(format)) is { } f ? imported.Network.WithWeightFormat(f) : imported.Network;
             bool lstm = o.Cell == CellKind.Lstm;
@@ -61,7 +79,8 @@ public static class RunCommand
             Npy.Write(Path.Combine(outDir, "y.npy"), r.Output, o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
             Npy.Write(Path.Combine(outDir, "hn.npy"), r.Hn, [state, batch, o.HiddenSize]);
             if (lstm) Npy.Write(Path.Combine(outDir, "cn.npy"), r.Cn, [state, batch, o.HiddenSize]);
-            AnsiConsole.MarkupLineInterpolated($"{(lstm ? "LSTM" : "RNN")} I = {o.InputSize}, H = {o.HiddenSize}, L = {o.Layers}, D = {o.Directions}, {WeightFormats.Name(net.WeightFormat)} weights{(imported.Prefix.Length > 0 ? $", prefix '{imported.Prefix}'" : "")}: T = {steps}, B = {batch} → {outDir}");
+            string kind = (lstm ? "LSTM" : o.Nonlinearity == RnnNonlinearity.Relu ? "RNN (ReLU)" : "RNN") + (imported.IsCellModule ? " cell" : "") + (o.Bias ? "" : " without bias");
+            AnsiConsole.MarkupLineInterpolated($"{kind} I = {o.InputSize}, H = {o.HiddenSize}, L = {o.Layers}, D = {o.Directions}, {WeightFormats.Name(net.WeightFormat)} weights{(imported.Prefix.Length > 0 ? $", prefix '{imported.Prefix}'" : "")}: T = {steps}, B = {batch} → {outDir}");
             if (imported.IgnoredKeys.Count > 0)
             {
                 Console.WriteLine($"ignored {imported.IgnoredKeys.Count} key(s) outside '{imported.Prefix}': {string.Join(", ", imported.IgnoredKeys)}");
