@@ -16,7 +16,7 @@ public sealed partial class RecurrentNetwork
     /// (<see cref="WeightFormat.Float16"/>, <see cref="WeightFormat.BFloat16"/>; rounded to nearest even) or int8
     /// (<see cref="WeightFormat.Int8"/>: one scale per output row, x and h quantized per row at every step). It runs
     /// <see cref="Forward(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float})"/>, streams and
-    /// threads as this one does; <see cref="ForwardTraining"/>, <see cref="Backward"/>, <see cref="SetParameter"/> and
+    /// threads as this one does; <see cref="ForwardTraining(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Training.SeededRandom?)"/>, <see cref="Backward"/>, <see cref="SetParameter"/> and
     /// <see cref="UpdateParameters"/> throw <see cref="NotSupportedException"/>. Its <see cref="GetParameter"/> gives
     /// the weights as stored (dequantized to float32), so <c>WithWeightFormat(WeightFormat.Float32)</c> of an int8 or
     /// 16-bit network is a float32 network with those weights. Converting between two reduced formats is refused

@@ -14,7 +14,7 @@ public sealed partial class RecurrentNetwork : IDisposable
     /// Threads for <see cref="Forward(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float})"/>: the calling thread plus <c>Threads - 1</c> workers the network keeps (idle
     /// ones block; <see cref="Dispose"/> stops them). Small batches split the hidden units, so that each core keeps its
     /// slice of the weights in its own cache (when H ≥ <see cref="MinUnitsPerThread"/> × Threads; smaller layers run on
-    /// the calling thread); batches of 16 rows per thread and more split the rows, for <see cref="ForwardTraining"/>
+    /// the calling thread); batches of 16 rows per thread and more split the rows, for <see cref="ForwardTraining(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Training.SeededRandom?)"/>
     /// and <see cref="Backward"/> too (without peepholes, whose gradient sums over rows). Results are bitwise the same
     /// for every count. <see cref="CheckFinite"/> runs on the calling thread; streams take their own count in
     /// <see cref="CreateStream"/>. Set it before sharing the network.
@@ -34,7 +34,7 @@ public sealed partial class RecurrentNetwork : IDisposable
 
     /// <summary>
     /// Stops the worker threads <see cref="Threads"/> started (a network dropped without it has them stopped by the
-    /// garbage collector's finalizer). Afterwards running the network (<c>Forward</c>, <see cref="ForwardTraining"/>,
+    /// garbage collector's finalizer). Afterwards running the network (<c>Forward</c>, <see cref="ForwardTraining(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Training.SeededRandom?)"/>,
     /// <see cref="Backward"/>, <see cref="Step"/>), <see cref="CreateStream"/> and setting <see cref="Threads"/> throw
     /// <see cref="ObjectDisposedException"/>; its options and parameters can still be read. Disposing twice is fine.
     /// </summary>

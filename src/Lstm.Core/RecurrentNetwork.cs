@@ -33,7 +33,7 @@ public sealed partial class RecurrentNetwork
 
     /// <summary>
     /// Off by default: NaN and infinity propagate like any float, at no cost. On, <see cref="Forward(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float})"/>,
-    /// <see cref="ForwardTraining"/> and <see cref="Step"/> check their inputs and every h and c they make, and throw
+    /// <see cref="ForwardTraining(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Training.SeededRandom?)"/> and <see cref="Step"/> check their inputs and every h and c they make, and throw
     /// <see cref="NonFiniteValueException"/> naming the tensor, layer, direction, step, batch row and unit of the first
     /// non-finite value. Set it before sharing the network between threads.
     /// </summary>

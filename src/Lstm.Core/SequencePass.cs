@@ -11,7 +11,7 @@ namespace Lstm.Core;
 /// a range of rows, so that a team (<see cref="Threading.SplitSequence"/>, <see cref="Threading.SplitBackward"/>) runs
 /// the very same code on its share.
 /// </summary>
-internal static class SequencePass
+internal static partial class SequencePass
 {
     /// <summary>The buffers one layer-direction's forward pass writes and its backward pass reads.</summary>
     internal ref struct Buffers
@@ -23,6 +23,7 @@ internal static class SequencePass
         public ReadOnlySpan<float> H0;  // [B, H]
         public ReadOnlySpan<float> C0;  // [B, H] (LSTM)
         public bool KeepAllC;
+        public ReadOnlySpan<int> Alive; // [T]: rows live at each step, rows sorted by length (ForwardPacked); empty: all B
     }
 
     // checkLayer ≥ 0: throw NonFiniteValueException naming this layer at the first non-finite h or c.

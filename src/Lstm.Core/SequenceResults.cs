@@ -55,6 +55,9 @@ public sealed class TrainingTrace : IDisposable
 
     internal List<float[]>? Borrowed { get; init; }
 
+    /// <summary>The batch's lengths, when the pass had some that differ from T: every buffer above is in its sorted row order.</summary>
+    internal RecurrentNetwork.Packing? Packing { get; init; }
+
     internal bool Disposed { get; private set; }
 
     public void Dispose()

@@ -18,7 +18,7 @@ public class FamilyFixtureTests
     private const double Float32Tolerance = 1e-5;
 
     /// <summary>The sequence-module cases each feature adds (cell modules are tested through the import).</summary>
-    public static readonly string[] SequenceCases = ["rnn_relu", "lstm_nobias", "rnn_relu_nobias"];
+    public static readonly string[] SequenceCases = ["rnn_relu", "lstm_nobias", "rnn_relu_nobias", "lstm_lengths", "lstm_lengths_uni", "rnn_lengths"];
 
     public static TheoryData<string, SimdPath> Float32Cases()
     {
@@ -58,7 +58,9 @@ public class FamilyFixtureTests
         var weights = ParameterLayout.For(f.Options).ToDictionary(i => i.Name, i => f.Parameter(i.Name).ToSingle());
         RecurrentNetwork net = RecurrentNetwork.FromParameters(f.Options, weights, path);
         float[] c0 = f.Lstm ? f.A["c0"].ToSingle() : [];
-        using TrainingTrace tr = net.ForwardTraining(f.A["x"].ToSingle(), f.Steps, f.Batch, f.A["h0"].ToSingle(), c0);
+        using TrainingTrace tr = f.HasLengths
+            ? net.ForwardTraining(f.A["x"].ToSingle(), f.Steps, f.Batch, f.Lengths, f.A["h0"].ToSingle(), c0)
+            : net.ForwardTraining(f.A["x"].ToSingle(), f.Steps, f.Batch, f.A["h0"].ToSingle(), c0);
         ParameterSet g = net.CreateGradients();
         InputGradients d = net.Backward(tr, f.A["dy"].ToSingle(), f.A["dhn"].ToSingle(), f.Lstm ? f.A["dcn"].ToSingle() : [], g);
 
@@ -84,7 +86,7 @@ public class FamilyFixtureTests
     {
         Fixture f = Load(file + "_f64");
         var net = new ReferenceNetwork(f.Options, ParameterLayout.For(f.Options).ToDictionary(i => i.Name, i => f.Parameter(i.Name).Data));
-        ReferenceTrace tr = net.Forward(f.A["x"].Data, f.Steps, f.Batch, f.A["h0"].Data, f.Lstm ? f.A["c0"].Data : null);
+        ReferenceTrace tr = net.Forward(f.A["x"].Data, f.Steps, f.Batch, f.A["h0"].Data, f.Lstm ? f.A["c0"].Data : null, f.Lengths);
         ReferenceGradients g = net.Backward(tr, f.A["dy"].Data, f.A["dhn"].Data, f.Lstm ? f.A["dcn"].Data : null);
 
         Check(tr.Output, f.A["y"], "y");

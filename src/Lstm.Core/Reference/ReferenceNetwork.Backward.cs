@@ -37,10 +37,15 @@ public sealed partial class ReferenceNetwork
 
                 for (int s = T - 1; s >= 0; s--)
                 {
-                    int t = d == 0 ? s : T - 1 - s, tPrev = d == 0 ? t - 1 : t + 1;
                     double[] dhPrev = new double[B * H];
                     for (int b = 0; b < B; b++)
                     {
+                        if (s >= trace.Lengths[b])
+                        {
+                            Array.Copy(dh, b * H, dhPrev, b * H, H); // not yet at this row's last valid step: dhn waits
+                            continue;
+                        }
+                        int t = d == 0 ? s : trace.Lengths[b] - 1 - s, tPrev = d == 0 ? t - 1 : t + 1;
                         double hPrev(int k) => s == 0 ? trace.H0[(slot * B * H) + (b * H) + k] : y[(((tPrev * B) + b) * D * H) + (d * H) + k];
                         double cPrev(int k) => s == 0 ? trace.C0[(slot * B * H) + (b * H) + k] : cAll[(((tPrev * B) + b) * H) + k];
                         int a0 = ((t * B) + b) * G * H;

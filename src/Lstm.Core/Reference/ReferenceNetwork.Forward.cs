@@ -3,11 +3,24 @@ namespace Lstm.Core.Reference;
 public sealed partial class ReferenceNetwork
 {
     /// <summary>Forward over the whole sequence; <paramref name="h0"/>, <paramref name="c0"/> are [D·L, B, H] or null for zeros.</summary>
-    public ReferenceTrace Forward(double[] x, int steps, int batch, double[]? h0 = null, double[]? c0 = null)
+    public ReferenceTrace Forward(double[] x, int steps, int batch, double[]? h0 = null, double[]? c0 = null) =>
+        Forward(x, steps, batch, h0, c0, Enumerable.Repeat(steps, Math.Max(0, batch)).ToArray());
+
+    /// <summary>
+    /// Forward over a padded batch whose row b has <paramref name="lengths"/>[b] valid steps (PyTorch's packed
+    /// sequences): row b runs steps [0, length) (the reverse direction from its last valid step down), its outputs
+    /// past its length are 0, and hn, cn are its state after its last valid step.
+    /// </summary>
+    public ReferenceTrace Forward(double[] x, int steps, int batch, double[]? h0, double[]? c0, int[] lengths)
     {
         ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(lengths);
         RecurrentOptions o = Options;
         int L = o.Layers, D = o.Directions, H = o.HiddenSize, G = o.Gates, B = batch, T = steps;
+        if (lengths.Length != B || lengths.Any(len => len < 0 || len > T))
+        {
+            throw new ArgumentException($"lengths must hold B = {B} values in [0, T = {T}].", nameof(lengths));
+        }
         if (x.Length != T * B * o.InputSize)
         {
             throw new ArgumentException($"x has {x.Length} elements; expected {T * B * o.InputSize}.", nameof(x));
@@ -22,6 +35,7 @@ public sealed partial class ReferenceNetwork
             C = new double[L * D][],
             Hn = new double[D * L * B * H],
             Cn = o.Cell == CellKind.Lstm ? new double[D * L * B * H] : [],
+            Lengths = (int[])lengths.Clone(),
         };
         double[] input = o.BatchFirst ? SwapTB(x, B, T, o.InputSize) : (double[])x.Clone();
         for (int l = 0; l < L; l++)
@@ -43,9 +57,11 @@ public sealed partial class ReferenceNetwork
                 double[] cPrev = tr.C0.AsSpan(slot * B * H, B * H).ToArray();
                 for (int s = 0; s < T; s++)
                 {
-                    int t = d == 0 ? s : T - 1 - s;
+                    int Time(int b) => d == 0 ? s : lengths[b] - 1 - s; // the reverse direction starts at the row's last valid step
                     for (int b = 0; b < B; b++)
                     {
+                        if (s >= lengths[b]) continue;                                                      // past this row's length
+                        int t = Time(b);
                         // pre = W_ih·x_t + b_ih + W_hh·h_{t-1} + b_hh
                         double[] pre = new double[G * H];
                         for (int r = 0; r < G * H; r++)
@@ -81,7 +97,8 @@ public sealed partial class ReferenceNetwork
                     }
                     for (int b = 0; b < B; b++)
                     {
-                        for (int j = 0; j < H; j++)
+                        int t = Time(b);
+                        for (int j = 0; j < H && s < lengths[b]; j++)
                         {
                             hPrev[(b * H) + j] = y[(((t * B) + b) * D * H) + (d * H) + j];
                             if (o.Cell == CellKind.Lstm) cPrev[(b * H) + j] = cAll[(((t * B) + b) * H) + j];

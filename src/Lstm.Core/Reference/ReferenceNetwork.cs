@@ -67,6 +67,9 @@ public sealed class ReferenceTrace
 
     public double[] Cn { get; internal set; } = [];
 
+    /// <summary>[B]: each batch row's valid steps (T for every row unless the forward pass was given lengths).</summary>
+    public int[] Lengths { get; internal set; } = [];
+
     internal double[][] LayerInputs = [];          // [L][T, B, in] time-major
     internal double[][] LayerOutputs = [];         // [L][T, B, D·H]
     internal double[][] Act = [];                  // [L·D][T, B, G·H]: i, f, g, o (LSTM) or h (RNN)
