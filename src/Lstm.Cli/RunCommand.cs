@@ -29,9 +29,13 @@ public static class RunCommand
         };
         nonlinearity.AcceptOnlyFromAmong("tanh", "relu");
         var prefix = new Option<string?>("--prefix") { Description = "The key prefix of the module to run (such as encoder.rnn.) when the file holds several." };
+        var lengths = new Option<FileInfo?>("--lengths")
+        {
+            Description = "lengths.npy: int64 (or int32) [B], each row's valid steps (PyTorch's pack_padded_sequence): outputs past a row's length are 0, hn/cn are its state at its last valid step.",
+        };
         var command = new Command("run", "Run a PyTorch LSTM's (or RNN's, or a cell module's) weights on an input array.")
         {
-            weights, input, h0, c0, batchFirst, checkFinite, output, format, nonlinearity, prefix,
+            weights, input, h0, c0, batchFirst, checkFinite, output, format, nonlinearity, prefix, lengths,
         };
         command.SetAction(parse =>
         {
@@ -40,6 +44,7 @@ public static class RunCommand
             string inputPath = Usage.ReadableFile(parse.GetValue(input)!, "--input");
             string? h0Path = h0File is null ? null : Usage.ReadableFile(h0File, "--h0");
             string? c0Path = c0File is null ? null : Usage.ReadableFile(c0File, "--c0");
+            string? lengthsPath = parse.GetValue(lengths) is { } lengthsFile ? Usage.ReadableFile(lengthsFile, "--lengths") : null;
             RefuseCheckpoint(weightsPath, parse.GetValue(weights)!);
             string outDir = Usage.WritableDirectory(parse.GetValue(output)!, "--out");
 
@@ -74,7 +79,8 @@ public static class RunCommand
                     Usage.Require(bad < 0, $"--check-finite: {imported.Prefix}{p.Name}[{bad}] is {(bad < 0 ? 0 : values[bad])}.");
                 }
             }
-            SequenceOutput r = net.Forward(xs, steps, batch, hInit, cInit);
+            SequenceOutput r = lengthsPath is null ? net.Forward(xs, steps, batch, hInit, cInit)
+                : net.Forward(xs, steps, batch, ReadLengths(lengthsPath, batch), hInit, cInit);
 
             Npy.Write(Path.Combine(outDir, "y.npy"), r.Output, o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
             Npy.Write(Path.Combine(outDir, "hn.npy"), r.Hn, [state, batch, o.HiddenSize]);
@@ -98,6 +104,17 @@ public static class RunCommand
         int n = s.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         Usage.Require(!head[..n].SequenceEqual("LSTMCKPT"u8),
             $"--weights {shown}: is an `lstm train` checkpoint, not a PyTorch state_dict (.safetensors or .npz); `lstm sample --model` reads it.");
+    }
+
+    // int64 as PyTorch gives lengths (int32 too); the network checks each is in [0, T] and names the row if not.
+    private static int[] ReadLengths(string path, int batch)
+    {
+        NpyArray a = Npy.Read(path);
+        Usage.Require(a.DType is "<i8" or "<i4", $"--lengths is {a.DType}; expected int64 (or int32) lengths.");
+        Usage.Require(a.Shape.SequenceEqual([batch]), $"--lengths is {a.ShapeText}; expected [{batch}] (one length per batch row).");
+        int bad = Array.FindIndex(a.Data, v => v is < int.MinValue or > int.MaxValue);
+        Usage.Require(bad < 0, $"--lengths: lengths[{bad}] (batch row {bad}) is {(bad < 0 ? 0 : a.Data[bad])}; expected 0 ≤ length ≤ T.");
+        return Array.ConvertAll(a.Data, v => (int)v);
     }
 
     private static float[] ReadState(string path, string option, int state, int batch, int hidden)

@@ -73,3 +73,41 @@ public sealed partial class CliTests
         Assert.Equal([2, 1, 2], Npy.Read(Path.Combine(work, "m", "y.npy")).Shape);
     }
 }
+
+public sealed partial class CliTests
+{
+    // An int64 array from a fixture archive, as its own .npy (the bytes numpy wrote).
+    private void ExtractNpy(string fixture, string name)
+    {
+        using var zip = System.IO.Compression.ZipFile.OpenRead(FamilyFixture(fixture));
+        using Stream entry = zip.GetEntry(name + ".npy")!.Open();
+        using FileStream file = File.Create(Path.Combine(work, name + ".npy"));
+        entry.CopyTo(file);
+    }
+
+    [Fact]
+    public void Run_WithLengths_GivesPyTorchsPackedSequenceOutputs()
+    {
+        var a = WriteArrays("lstm_lengths_f32", "x", "h0", "c0");
+        ExtractNpy("lstm_lengths_f32", "lengths");
+        Assert.Equal("<i8", Npy.Read(Path.Combine(work, "lengths.npy")).DType);
+        var (code, output) = Run("run", "--weights", FamilyFixture("lstm_lengths_f32"), "--input", "x.npy", "--h0", "h0.npy", "--c0", "c0.npy",
+            "--lengths", "lengths.npy", "--out", "packed");
+        Assert.True(code == 0, output);
+        AssertClose(a["y"], Path.Combine("packed", "y.npy"));
+        AssertClose(a["hn"], Path.Combine("packed", "hn.npy"));
+        AssertClose(a["cn"], Path.Combine("packed", "cn.npy"));
+
+        byte[] npy = File.ReadAllBytes(Path.Combine(work, "lengths.npy"));
+        BitConverter.GetBytes(9L).CopyTo(npy, npy.Length - 24); // lengths [5, 9, 1, 3] with T = 7
+        File.WriteAllBytes(Path.Combine(work, "long.npy"), npy);
+        (code, output) = Run("run", "--weights", FamilyFixture("lstm_lengths_f32"), "--input", "x.npy", "--lengths", "long.npy", "--out", "long");
+        Assert.Equal(2, code);
+        Assert.Contains("lengths[1] (batch row 1) is 9", output);
+
+        Npy.Write(Path.Combine(work, "bad.npy"), [5f, 7f, 1f, 3f], [4]);
+        (code, output) = Run("run", "--weights", FamilyFixture("lstm_lengths_f32"), "--input", "x.npy", "--lengths", "bad.npy", "--out", "bad");
+        Assert.Equal(2, code);
+        Assert.Contains("expected int64", output);
+    }
+}
