@@ -66,7 +66,7 @@ public static class RunCommand
                 $"--input is {x.ShapeText}; expected {(o.BatchFirst ? "[B, T, " : "[T, B, ")}{o.InputSize}].");
             int steps = o.BatchFirst ? x.Shape[1] : x.Shape[0], batch = o.BatchFirst ? x.Shape[0] : x.Shape[1];
             int state = o.Directions * o.Layers;
-            float[] hInit = h0Path is null ? [] : ReadState(h0Path, "--h0", state, batch, o.HiddenSize);
+            float[] hInit = h0Path is null ? [] : ReadState(h0Path, "--h0", state, batch, o.HiddenStateSize); // P wide with projections
             float[] cInit = c0Path is null ? [] : ReadState(c0Path, "--c0", state, batch, o.HiddenSize);
             float[] xs = x.ToSingle();
             if (parse.GetValue(checkFinite))
@@ -83,9 +83,10 @@ public static class RunCommand
                 : net.Forward(xs, steps, batch, ReadLengths(lengthsPath, batch), hInit, cInit);
 
             Npy.Write(Path.Combine(outDir, "y.npy"), r.Output, o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
-            Npy.Write(Path.Combine(outDir, "hn.npy"), r.Hn, [state, batch, o.HiddenSize]);
+            Npy.Write(Path.Combine(outDir, "hn.npy"), r.Hn, [state, batch, o.HiddenStateSize]);
             if (lstm) Npy.Write(Path.Combine(outDir, "cn.npy"), r.Cn, [state, batch, o.HiddenSize]);
-            string kind = (lstm ? "LSTM" : o.Nonlinearity == RnnNonlinearity.Relu ? "RNN (ReLU)" : "RNN") + (imported.IsCellModule ? " cell" : "") + (o.Bias ? "" : " without bias");
+            string kind = (lstm ? "LSTM" : o.Nonlinearity == RnnNonlinearity.Relu ? "RNN (ReLU)" : "RNN") + (imported.IsCellModule ? " cell" : "") + (o.Bias ? "" : " without bias")
+                + (o.ProjectionSize > 0 ? $" with projections P = {o.ProjectionSize}" : "");
             AnsiConsole.MarkupLineInterpolated($"{kind} I = {o.InputSize}, H = {o.HiddenSize}, L = {o.Layers}, D = {o.Directions}, {WeightFormats.Name(net.WeightFormat)} weights{(imported.Prefix.Length > 0 ? $", prefix '{imported.Prefix}'" : "")}: T = {steps}, B = {batch} → {outDir}");
             if (imported.IgnoredKeys.Count > 0)
             {
@@ -120,7 +121,7 @@ public static class RunCommand
     private static float[] ReadState(string path, string option, int state, int batch, int hidden)
     {
         NpyArray a = Npy.Read(path);
-        Usage.Require(a.Shape.SequenceEqual([state, batch, hidden]), $"{option} is {a.ShapeText}; expected [{state}, {batch}, {hidden}] (D·L, B, H).");
+        Usage.Require(a.Shape.SequenceEqual([state, batch, hidden]), $"{option} is {a.ShapeText}; expected [{state}, {batch}, {hidden}] (D·L, B, {(option == "--h0" ? "H, or P with projections" : "H")}).");
         return a.ToSingle();
     }
 }

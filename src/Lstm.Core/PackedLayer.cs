@@ -23,9 +23,14 @@ internal sealed class PackedLayer
         options = o;
         (InputWeights, RecurrentWeights) = loaded?.Invoke(bias) ?? (
             GateWeights.Pack(p.Get(layer, direction, ParameterRole.WeightIh), gh, o.LayerInputSize(layer), format, bias),
-            GateWeights.Pack(p.Get(layer, direction, ParameterRole.WeightHh), gh, o.HiddenSize, format));
+            GateWeights.Pack(p.Get(layer, direction, ParameterRole.WeightHh), gh, o.HiddenStateSize, format));
         Peepholes = o.Peepholes ? (float[])p.Get(layer, direction, ParameterRole.Peephole).Clone() : [];
+        // float32 in every weight format, as the biases and peepholes: only W_ih and W_hh take the reduced formats.
+        Projection = o.ProjectionSize > 0 ? PackedMatrix.Pack(p.Get(layer, direction, ParameterRole.Projection), o.ProjectionSize, o.HiddenSize) : null;
     }
+
+    /// <summary>W_hr [P, H] with projections (h = W_hr·(o ⊙ tanh c)); else null.</summary>
+    public PackedMatrix? Projection { get; }
 
     private readonly RecurrentOptions options;
     // One split per thread count asked for, so that streams of 2 and 3 threads sharing this layer each find theirs.

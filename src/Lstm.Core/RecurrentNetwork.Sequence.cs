@@ -27,7 +27,7 @@ public sealed partial class RecurrentNetwork
         ShapeCheck.NonNegative(batch, nameof(batch));
         ShapeCheck.Elements(nameof(steps), "the output steps × batch × directions·hidden", steps, batch, o.OutputSize);
         ShapeCheck.Exact(output, nameof(output), o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
-        ShapeCheck.Exact(hn, nameof(hn), o.Directions * o.Layers, batch, o.HiddenSize);
+        ShapeCheck.Exact(hn, nameof(hn), o.Directions * o.Layers, batch, o.HiddenStateSize);
         if (o.Cell == CellKind.Lstm)
         {
             ShapeCheck.Exact(cn, nameof(cn), o.Directions * o.Layers, batch, o.HiddenSize);
@@ -76,6 +76,10 @@ public sealed partial class RecurrentNetwork
         RecurrentOptions o = Options;
         ShapeCheck.NonNegative(steps, nameof(steps));
         ShapeCheck.NonNegative(batch, nameof(batch));
+        if (o.ProjectionSize > 0)
+        {
+            return RunProjected(x, steps, batch, h0, c0, training, dropout, random, into, lengths: packing is not null);
+        }
         int l = o.Layers, d = o.Directions, h = o.HiddenSize, gh = o.Gates * h;
         // The largest buffers a pass allocates, checked before any of them is: the gate pre-activations [T·B, G·H],
         // each layer's output [T·B, D·H] and its input, and the states [D·L, B, H].
@@ -229,6 +233,10 @@ public sealed partial class RecurrentNetwork
         ObjectDisposedException.ThrowIf(trace.Disposed, trace);
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         RecurrentOptions o = Options;
+        if (o.ProjectionSize > 0)
+        {
+            return BackwardProjected(trace, dy, dhn, dcn, gradients);
+        }
         int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize;
         int rows = steps * batch; // the forward pass that made the trace checked that T·B·G·H fits an array
         if (trace.LayerOutputs.Length != l || gradients.Infos.Count != parameters.Infos.Count)

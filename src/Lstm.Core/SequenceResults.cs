@@ -58,6 +58,9 @@ public sealed class TrainingTrace : IDisposable
     /// <summary>The batch's lengths, when the pass had some that differ from T: every buffer above is in its sorted row order.</summary>
     internal RecurrentNetwork.Packing? Packing { get; init; }
 
+    /// <summary>With projections: o ⊙ tanh(c) of every step before W_hr, [L·D][T·B, H] (the input of dW_hr).</summary>
+    internal float[][] RawHidden { get; init; } = [];
+
     internal bool Disposed { get; private set; }
 
     public void Dispose()

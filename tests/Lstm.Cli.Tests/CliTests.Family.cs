@@ -111,3 +111,18 @@ public sealed partial class CliTests
         Assert.Contains("expected int64", output);
     }
 }
+
+public sealed partial class CliTests
+{
+    [Fact]
+    public void Run_LstmWithProjections_TakesH0OfWidthP()
+    {
+        var a = WriteArrays("lstm_proj_f32", "x", "h0", "c0");
+        var (code, output) = Run("run", "--weights", FamilyFixture("lstm_proj_f32"), "--input", "x.npy", "--h0", "h0.npy", "--c0", "c0.npy", "--out", "proj");
+        Assert.True(code == 0, output);
+        Assert.Contains("projections P = 3", output);
+        AssertClose(a["y"], Path.Combine("proj", "y.npy"));
+        AssertClose(a["hn"], Path.Combine("proj", "hn.npy"));
+        AssertClose(a["cn"], Path.Combine("proj", "cn.npy"));
+    }
+}

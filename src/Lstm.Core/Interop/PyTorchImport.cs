@@ -61,7 +61,9 @@ public static class PyTorchImport
         {
             throw new InvalidDataException($"Missing or mis-shaped '{Shown("weight_hh_l0")}'; both {Shown("weight_ih_l0")[prefix.Length..]} and {Shown("weight_hh_l0")[prefix.Length..]} must be 2-D.");
         }
-        int hidden = whh0.Shape[1];
+        // With projections (proj_size P) weight_hh is [4H, P] and weight_hr_l0 [P, H] gives H.
+        int projection = mine.TryGetValue("weight_hr_l0", out NamedTensor? whr0) && whr0.Shape.Length == 2 ? whr0.Shape[0] : 0;
+        int hidden = projection > 0 ? whr0!.Shape[1] : whh0.Shape[1];
         int gates = hidden > 0 ? whh0.Shape[0] / hidden : 0;
         if (gates is not (4 or 1) || whh0.Shape[0] != gates * hidden)
         {
@@ -76,7 +78,7 @@ public static class PyTorchImport
         bool peepholes = mine.Keys.Any(k => k.StartsWith("weight_peephole", StringComparison.Ordinal));
         bool bias = mine.ContainsKey("bias_ih_l0") || mine.ContainsKey("bias_hh_l0"); // bias=False: neither (one alone is reported missing)
         var options = new RecurrentOptions(wih0.Shape[1], hidden, layers, bidirectional, batchFirst, gates == 4 ? CellKind.Lstm : CellKind.Rnn, Peepholes: peepholes,
-            Bias: bias);
+            Bias: bias, ProjectionSize: projection);
         if (settings.Nonlinearity != RnnNonlinearity.Tanh)
         {
             if (options.Cell != CellKind.Rnn)

@@ -25,9 +25,9 @@ public static class GradientChecker
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(x);
-        int state = network.Options.Directions * network.Options.Layers * batch * network.Options.HiddenSize;
-        double[] h0v = h0 ?? new double[state];
-        double[] c0v = c0 ?? new double[state];
+        int states = network.Options.Directions * network.Options.Layers * batch;
+        double[] h0v = h0 ?? new double[states * network.Options.HiddenStateSize];
+        double[] c0v = c0 ?? new double[states * network.Options.HiddenSize];
         ReferenceGradients analytic = network.Backward(network.Forward(x, steps, batch, h0v, c0v, lengths), dy, dhn, dcn);
 
         double Loss()

@@ -25,6 +25,11 @@ public sealed partial class ReferenceNetwork
         {
             throw new ArgumentException($"x has {x.Length} elements; expected {T * B * o.InputSize}.", nameof(x));
         }
+        if (o.ProjectionSize > 0)
+        {
+            return lengths.All(len => len == T) ? ForwardProjected(x, T, B, h0, c0)
+                : throw new NotSupportedException("Lengths with projections are not supported yet.");
+        }
         var tr = new ReferenceTrace(T, B)
         {
             H0 = h0 ?? new double[D * L * B * H],

@@ -74,6 +74,7 @@ public sealed class ReferenceTrace
     internal double[][] LayerOutputs = [];         // [L][T, B, D·H]
     internal double[][] Act = [];                  // [L·D][T, B, G·H]: i, f, g, o (LSTM) or h (RNN)
     internal double[][] C = [];                    // [L·D][T, B, H]
+    internal double[][] Raw = [];                  // [L·D][T, B, H]: o·tanh(c) before the projection (proj_size only)
     internal double[] H0 = [], C0 = [];
 }
 
