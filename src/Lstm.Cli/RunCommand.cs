@@ -6,7 +6,10 @@ using Spectre.Console;
 
 namespace Lstm.Cli;
 
-/// <summary>`lstm run`: a PyTorch nn.LSTM's (nn.GRU's, nn.RNN's) weights and an input array in, y, hn and (LSTM) cn out, as .npy files.</summary>
+/// <summary>
+/// `lstm run`: a PyTorch recurrent module's weights (nn.LSTM, nn.GRU, nn.RNN, or a cell module run over the sequence)
+/// and an input array in, y, hn and (LSTM) cn out, as .npy files.
+/// </summary>
 public static class RunCommand
 {
     public static Command Create()
@@ -19,7 +22,21 @@ public static class RunCommand
         var checkFinite = new Option<bool>("--check-finite") { Description = "Fail (exit 2) at the first NaN or infinity in the weights, the inputs or any h and c, naming where." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Directory for y.npy, hn.npy and cn.npy.", Required = true };
         var format = WeightFormats.Option("Run with W_ih and W_hh in this format (default: as stored in --weights).");
-        var command = new Command("run", "Run a PyTorch LSTM's weights on an input array.") { weights, input, h0, c0, batchFirst, checkFinite, output, format };
+        var nonlinearity = new Option<string>("--nonlinearity")
+        {
+            Description = "An RNN's activation, tanh (default) or relu: a state_dict holds the same tensors for both, so it cannot say.",
+            DefaultValueFactory = _ => "tanh",
+        };
+        nonlinearity.AcceptOnlyFromAmong("tanh", "relu");
+        var prefix = new Option<string?>("--prefix") { Description = "The key prefix of the module to run (such as encoder.rnn.) when the file holds several." };
+        var lengths = new Option<FileInfo?>("--lengths")
+        {
+            Description = "lengths.npy: int64 (or int32) [B], each row's valid steps (PyTorch's pack_padded_sequence): outputs past a row's length are 0, hn/cn are its state at its last valid step.",
+        };
+        var command = new Command("run", "Run a PyTorch LSTM's (or RNN's, or a cell module's) weights on an input array.")
+        {
+            weights, input, h0, c0, batchFirst, checkFinite, output, format, nonlinearity, prefix, lengths,
+        };
         command.SetAction(parse =>
         {
             FileInfo? h0File = parse.GetValue(h0), c0File = parse.GetValue(c0);
@@ -27,10 +44,16 @@ public static class RunCommand
             string inputPath = Usage.ReadableFile(parse.GetValue(input)!, "--input");
             string? h0Path = h0File is null ? null : Usage.ReadableFile(h0File, "--h0");
             string? c0Path = c0File is null ? null : Usage.ReadableFile(c0File, "--c0");
+            string? lengthsPath = parse.GetValue(lengths) is { } lengthsFile ? Usage.ReadableFile(lengthsFile, "--lengths") : null;
             RefuseCheckpoint(weightsPath, parse.GetValue(weights)!);
             string outDir = Usage.WritableDirectory(parse.GetValue(output)!, "--out");
 
-            ImportedNetwork imported = PyTorchImport.Load(weightsPath, parse.GetValue(batchFirst));
+            ImportedNetwork imported = PyTorchImport.Load(weightsPath, new PyTorchImportSettings
+            {
+                BatchFirst = parse.GetValue(batchFirst),
+                Nonlinearity = parse.GetValue(nonlinearity) == "relu" ? RnnNonlinearity.Relu : RnnNonlinearity.Tanh,
+                Prefix = parse.GetValue(prefix),
+            });
             RecurrentOptions o = imported.Options;
             RecurrentNetwork net = WeightFormats.Parse(parse.GetValue(format)) is { } f ? imported.Network.WithWeightFormat(f) : imported.Network;
             bool lstm = o.Cell == CellKind.Lstm;
@@ -43,7 +66,7 @@ public static class RunCommand
                 $"--input is {x.ShapeText}; expected {(o.BatchFirst ? "[B, T, " : "[T, B, ")}{o.InputSize}].");
             int steps = o.BatchFirst ? x.Shape[1] : x.Shape[0], batch = o.BatchFirst ? x.Shape[0] : x.Shape[1];
             int state = o.Directions * o.Layers;
-            float[] hInit = h0Path is null ? [] : ReadState(h0Path, "--h0", state, batch, o.HiddenSize);
+            float[] hInit = h0Path is null ? [] : ReadState(h0Path, "--h0", state, batch, o.HiddenStateSize); // P wide with projections
             float[] cInit = c0Path is null ? [] : ReadState(c0Path, "--c0", state, batch, o.HiddenSize);
             float[] xs = x.ToSingle();
             if (parse.GetValue(checkFinite))
@@ -56,12 +79,15 @@ public static class RunCommand
                     Usage.Require(bad < 0, $"--check-finite: {imported.Prefix}{p.Name}[{bad}] is {(bad < 0 ? 0 : values[bad])}.");
                 }
             }
-            SequenceOutput r = net.Forward(xs, steps, batch, hInit, cInit);
+            SequenceOutput r = lengthsPath is null ? net.Forward(xs, steps, batch, hInit, cInit)
+                : net.Forward(xs, steps, batch, ReadLengths(lengthsPath, batch), hInit, cInit);
 
             Npy.Write(Path.Combine(outDir, "y.npy"), r.Output, o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
-            Npy.Write(Path.Combine(outDir, "hn.npy"), r.Hn, [state, batch, o.HiddenSize]);
+            Npy.Write(Path.Combine(outDir, "hn.npy"), r.Hn, [state, batch, o.HiddenStateSize]);
             if (lstm) Npy.Write(Path.Combine(outDir, "cn.npy"), r.Cn, [state, batch, o.HiddenSize]);
-            AnsiConsole.MarkupLineInterpolated($"{TrainCommand.CellName(o.Cell)} I = {o.InputSize}, H = {o.HiddenSize}, L = {o.Layers}, D = {o.Directions}, {WeightFormats.Name(net.WeightFormat)} weights{(imported.Prefix.Length > 0 ? $", prefix '{imported.Prefix}'" : "")}: T = {steps}, B = {batch} → {outDir}");
+            string kind = (o.Nonlinearity == RnnNonlinearity.Relu ? "RNN (ReLU)" : TrainCommand.CellName(o.Cell)) + (imported.IsCellModule ? " cell" : "") + (o.Bias ? "" : " without bias")
+                + (o.ProjectionSize > 0 ? $" with projections P = {o.ProjectionSize}" : "");
+            AnsiConsole.MarkupLineInterpolated($"{kind} I = {o.InputSize}, H = {o.HiddenSize}, L = {o.Layers}, D = {o.Directions}, {WeightFormats.Name(net.WeightFormat)} weights{(imported.Prefix.Length > 0 ? $", prefix '{imported.Prefix}'" : "")}: T = {steps}, B = {batch} → {outDir}");
             if (imported.IgnoredKeys.Count > 0)
             {
                 Console.WriteLine($"ignored {imported.IgnoredKeys.Count} key(s) outside '{imported.Prefix}': {string.Join(", ", imported.IgnoredKeys)}");
@@ -81,10 +107,21 @@ public static class RunCommand
             $"--weights {shown}: is an `lstm train` checkpoint, not a PyTorch state_dict (.safetensors or .npz); `lstm sample --model` reads it.");
     }
 
+    // int64 as PyTorch gives lengths (int32 too); the network checks each is in [0, T] and names the row if not.
+    private static int[] ReadLengths(string path, int batch)
+    {
+        NpyArray a = Npy.Read(path);
+        Usage.Require(a.DType is "<i8" or "<i4", $"--lengths is {a.DType}; expected int64 (or int32) lengths.");
+        Usage.Require(a.Shape.SequenceEqual([batch]), $"--lengths is {a.ShapeText}; expected [{batch}] (one length per batch row).");
+        int bad = Array.FindIndex(a.Data, v => v is < int.MinValue or > int.MaxValue);
+        Usage.Require(bad < 0, $"--lengths: lengths[{bad}] (batch row {bad}) is {(bad < 0 ? 0 : a.Data[bad])}; expected 0 ≤ length ≤ T.");
+        return Array.ConvertAll(a.Data, v => (int)v);
+    }
+
     private static float[] ReadState(string path, string option, int state, int batch, int hidden)
     {
         NpyArray a = Npy.Read(path);
-        Usage.Require(a.Shape.SequenceEqual([state, batch, hidden]), $"{option} is {a.ShapeText}; expected [{state}, {batch}, {hidden}] (D·L, B, H).");
+        Usage.Require(a.Shape.SequenceEqual([state, batch, hidden]), $"{option} is {a.ShapeText}; expected [{state}, {batch}, {hidden}] (D·L, B, {(option == "--h0" ? "H, or P with projections" : "H")}).");
         return a.ToSingle();
     }
 }

@@ -11,7 +11,8 @@ internal sealed class PackedLayer
     {
         int gh = o.Gates * o.HiddenSize;
         float[] bias = new float[gh];
-        float[] bih = p.Get(layer, direction, ParameterRole.BiasIh), bhh = p.Get(layer, direction, ParameterRole.BiasHh);
+        float[] bih = o.Bias ? p.Get(layer, direction, ParameterRole.BiasIh) : new float[gh]; // bias=False: zeros, the same kernels
+        float[] bhh = o.Bias ? p.Get(layer, direction, ParameterRole.BiasHh) : new float[gh];
         for (int i = 0; i < gh; i++)
         {
             bias[i] = bih[i] + bhh[i];
@@ -27,8 +28,10 @@ internal sealed class PackedLayer
         options = o;
         (InputWeights, RecurrentWeights) = loaded?.Invoke(bias) ?? (
             GateWeights.Pack(p.Get(layer, direction, ParameterRole.WeightIh), gh, o.LayerInputSize(layer), format, bias),
-            GateWeights.Pack(p.Get(layer, direction, ParameterRole.WeightHh), gh, o.HiddenSize, format));
+            GateWeights.Pack(p.Get(layer, direction, ParameterRole.WeightHh), gh, o.HiddenStateSize, format));
         Peepholes = o.Peepholes ? (float[])p.Get(layer, direction, ParameterRole.Peephole).Clone() : [];
+        // float32 in every weight format, as the biases and peepholes: only W_ih and W_hh take the reduced formats.
+        Projection = o.ProjectionSize > 0 ? PackedMatrix.Pack(p.Get(layer, direction, ParameterRole.Projection), o.ProjectionSize, o.HiddenSize) : null;
         if (o.Cell == CellKind.Gru && !o.LinearBeforeReset)
         {
             // The candidate's recurrent GEMM runs on r⊙h' after the r, z one: W_hh's rows split in two (same values).
@@ -45,6 +48,9 @@ internal sealed class PackedLayer
 
     /// <summary>GRU with linear_before_reset = 0: rows n of W_hh [H, H], applied to r⊙h'; else null.</summary>
     public GateWeights? CandidateWeights { get; }
+
+    /// <summary>W_hr [P, H] with projections (h = W_hr·(o ⊙ tanh c)); else null.</summary>
+    public PackedMatrix? Projection { get; }
 
     private readonly RecurrentOptions options;
     // One split per thread count asked for, so that streams of 2 and 3 threads sharing this layer each find theirs.

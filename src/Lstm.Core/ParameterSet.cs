@@ -30,6 +30,10 @@ public sealed class ParameterSet
     // loading quadratic in the layer count (L = 20,000: 13.5 s).
     internal float[] Get(int layer, int direction, ParameterRole role) => values[byRole[(layer, direction, role)]];
 
+    /// <summary>The tensor, or empty when the network has none in that role (the biases of a bias=False network).</summary>
+    internal float[] GetOrEmpty(int layer, int direction, ParameterRole role) =>
+        byRole.TryGetValue((layer, direction, role), out int i) ? values[i] : [];
+
     /// <summary>Lets go of a tensor that lives elsewhere (a reduced-format network's packed weights); it reads as empty.</summary>
     internal void Release(int layer, int direction, ParameterRole role) =>
         values[Infos.Select((p, i) => (p, i)).First(t => t.p.Layer == layer && t.p.Direction == direction && t.p.Role == role).i] = [];

@@ -27,7 +27,7 @@ public sealed partial class RecurrentNetwork
         ShapeCheck.NonNegative(batch, nameof(batch));
         ShapeCheck.Elements(nameof(steps), "the output steps × batch × directions·hidden", steps, batch, o.OutputSize);
         ShapeCheck.Exact(output, nameof(output), o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
-        ShapeCheck.Exact(hn, nameof(hn), o.Directions * o.Layers, batch, o.HiddenSize);
+        ShapeCheck.Exact(hn, nameof(hn), o.Directions * o.Layers, batch, o.HiddenStateSize);
         if (o.Cell == CellKind.Lstm)
         {
             ShapeCheck.Exact(cn, nameof(cn), o.Directions * o.Layers, batch, o.HiddenSize);
@@ -70,12 +70,16 @@ public sealed partial class RecurrentNetwork
     }
 
     private TrainingTrace Run(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, bool training,
-        float dropout = 0, Training.SeededRandom? random = null, Destination into = default)
+        float dropout = 0, Training.SeededRandom? random = null, Destination into = default, Packing? packing = null)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         RecurrentOptions o = Options;
         ShapeCheck.NonNegative(steps, nameof(steps));
         ShapeCheck.NonNegative(batch, nameof(batch));
+        if (o.ProjectionSize > 0)
+        {
+            return RunProjected(x, steps, batch, h0, c0, training, dropout, random, into, lengths: packing is not null);
+        }
         int l = o.Layers, d = o.Directions, h = o.HiddenSize, gh = o.Gates * h;
         // The largest buffers a pass allocates, checked before any of them is: the gate pre-activations [T·B, G·H],
         // each layer's output [T·B, D·H] and its input, and the states [D·L, B, H].
@@ -123,9 +127,10 @@ public sealed partial class RecurrentNetwork
             {
                 new FiniteProbe(nameof(x), 0, 0, t).Rows(input.AsSpan(t * batch * o.InputSize), batch, o.InputSize, o.InputSize);
             }
+            packing?.ToSorted(input, steps, o.InputSize, h0All, c0All, h);
             float[]? gateScratch = training ? null : Scratch(rows * gh);
             float[]? cScratch = training || o.Cell == CellKind.Rnn ? null : Scratch(2 * batch * h); // GRU: what GruPass saves
-            bool threaded = Threads > 1 && !CheckFinite && rows > 0 && (!training || !o.Peepholes);
+            bool threaded = Threads > 1 && !CheckFinite && rows > 0 && (!training || !o.Peepholes) && packing is null;
             for (int layer = 0; layer < l; layer++)
             {
                 float[] y = layer == l - 1 && !o.BatchFirst && !into.IsSet ? new float[n] : Scratch(n); // the top layer's is the result
@@ -160,7 +165,14 @@ public sealed partial class RecurrentNetwork
                         H0 = h0All.AsSpan(state, batch * h),
                         C0 = o.Cell == CellKind.Lstm ? c0All.AsSpan(state, batch * h) : default,
                         KeepAllC = training,
+                        Alive = packing is null ? default : packing.Alive,
                     };
+                    if (packing is not null)
+                    {
+                        SequencePass.ForwardPacked(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(state, batch * h),
+                            o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, Path, CheckFinite ? layer : -1);
+                        continue;
+                    }
                     SequencePass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(state, batch * h),
                         o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, Path, CheckFinite ? layer : -1);
                 }
@@ -177,24 +189,31 @@ public sealed partial class RecurrentNetwork
                     }
                 }
             }
+            float[] top = outputs[l - 1];
+            if (packing is not null)
+            {
+                // The results in the caller's row order; the trace keeps its buffers sorted for the backward pass.
+                top = packing.FromSorted(top, steps, o.OutputSize, hn, cn, h);
+            }
             if (into.IsSet)
             {
-                Layout.FromTimeMajor(outputs[l - 1], steps, batch, o.OutputSize, o.BatchFirst, into.Output);
+                Layout.FromTimeMajor(top, steps, batch, o.OutputSize, o.BatchFirst, into.Output);
                 hn.CopyTo(into.Hn);
                 cn.CopyTo(into.Cn);
                 return new TrainingTrace(steps, batch, new SequenceOutput([], [], []), [], [], [], [], [], []);
             }
-            var result = new SequenceOutput(Layout.FromTimeMajor(outputs[l - 1], steps, batch, o.OutputSize, o.BatchFirst), hn, cn)
+            var result = new SequenceOutput(Layout.FromTimeMajor(top, steps, batch, o.OutputSize, o.BatchFirst), hn, cn)
             {
                 OutputLengths = o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize],
-                StateLengths = [d * l, batch, h],
+                StateLengths = [d * l, batch, o.HiddenStateSize],
+                CellLengths = [d * l, batch, o.HiddenSize],
             };
             if (!training)
             {
                 return new TrainingTrace(steps, batch, result, [], [], [], [], [], []);
             }
             keep = true;
-            return new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, h0All, c0All) { DropoutMasks = masks, Borrowed = borrowed };
+            return new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, h0All, c0All) { DropoutMasks = masks, Borrowed = borrowed, Packing = packing };
         }
         finally
         {
@@ -219,6 +238,10 @@ public sealed partial class RecurrentNetwork
         ObjectDisposedException.ThrowIf(trace.Disposed, trace);
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         RecurrentOptions o = Options;
+        if (o.ProjectionSize > 0)
+        {
+            return BackwardProjected(trace, dy, dhn, dcn, gradients);
+        }
         int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize;
         int rows = steps * batch; // the forward pass that made the trace checked that T·B·G·H fits an array
         if (trace.LayerOutputs.Length != l || gradients.Infos.Count != parameters.Infos.Count)
@@ -241,6 +264,16 @@ public sealed partial class RecurrentNetwork
             float[] dAbove = ArrayPool<float>.Shared.Rent(n);
             borrowed.Add(dAbove);
             Layout.ToTimeMajor(dy, steps, batch, o.OutputSize, o.BatchFirst, dAbove);
+            Packing? packing = trace.Packing;
+            if (packing is not null)
+            {
+                // Into the trace's sorted row order; dhn and dcn as sorted copies.
+                packing.ToSorted(dAbove, steps, o.OutputSize, [], [], h);
+                float[] sortedDhn = dhn.ToArray(), sortedDcn = dcn.ToArray();
+                packing.ToSorted([], steps, 0, sortedDhn, sortedDcn, h);
+                dhn = sortedDhn;
+                dcn = sortedDcn;
+            }
             for (int layer = l - 1; layer >= 0; layer--)
             {
                 if (layer < l - 1 && trace.DropoutMasks[layer] is { } mask)
@@ -278,10 +311,16 @@ public sealed partial class RecurrentNetwork
                         Dc0 = o.Cell == CellKind.Lstm ? dc0.AsSpan(state, batch * h) : default,
                         DWih = gradients.Get(layer, dir, ParameterRole.WeightIh),
                         DWhh = gradients.Get(layer, dir, ParameterRole.WeightHh),
-                        DBih = gradients.Get(layer, dir, ParameterRole.BiasIh),
-                        DBhh = gradients.Get(layer, dir, ParameterRole.BiasHh),
+                        DBih = gradients.GetOrEmpty(layer, dir, ParameterRole.BiasIh),
+                        DBhh = gradients.GetOrEmpty(layer, dir, ParameterRole.BiasHh),
                         DPeep = o.Peepholes ? gradients.Get(layer, dir, ParameterRole.Peephole) : [],
                     };
+                    if (packing is not null)
+                    {
+                        buffers.Alive = packing.Alive;
+                        SequencePass.BackwardPacked(o, Packed(layer, dir), dir, steps, batch, buffers, grads, Path);
+                        continue;
+                    }
                     if (Threads > 1 && !o.Peepholes && batch >= SplitSequence.RowsPerMemberForBatchSplit * Threads)
                     {
                         Team team = TryTeam();
@@ -299,6 +338,10 @@ public sealed partial class RecurrentNetwork
                 }
                 dAbove = dx;
                 n = nx;
+            }
+            if (packing is not null)
+            {
+                dAbove = packing.FromSorted(dAbove, steps, o.InputSize, dh0, dc0, h);
             }
             return new InputGradients(Layout.FromTimeMajor(dAbove, steps, batch, o.InputSize, o.BatchFirst), dh0, dc0);
         }

@@ -138,6 +138,10 @@ public sealed partial class RecurrentNetwork
         {
             throw new InvalidOperationException("A bidirectional network needs the whole sequence; it cannot be stepped as a stream.");
         }
+        if (Options.ProjectionSize > 0)
+        {
+            throw new NotSupportedException("Streaming an LSTM with projections is not supported yet; run it with Forward.");
+        }
         ShapeCheck.Elements(nameof(batch), "the stream's gates batch × gates·hidden", batch, Options.Gates * (long)Options.HiddenSize);
         if (batch <= 0)
         {
@@ -262,7 +266,7 @@ public sealed partial class RecurrentNetwork
             }
             else
             {
-                RnnCell.Forward(gates, hState, Path);
+                RnnActivation.Forward(o, gates, hState, Path);
             }
             input = hState;
         }

@@ -56,8 +56,11 @@ public sealed record RecurrentOptions(
     /// <summary>4 for LSTM (i, f, g, o), 3 for GRU (r, z, n), 1 for the RNN.</summary>
     public int Gates => Cell switch { CellKind.Lstm => 4, CellKind.Gru => 3, _ => 1 };
 
-    /// <summary>D·H: the width of each output row.</summary>
-    public int OutputSize => Directions * HiddenSize;
+    /// <summary>D·H (D·P with projections): the width of each output row.</summary>
+    public int OutputSize => Directions * HiddenStateSize;
+
+    /// <summary>The width of h (the output, h0 and hn): P with projections (<see cref="ProjectionSize"/>), else H. c stays H wide.</summary>
+    public int HiddenStateSize => ProjectionSize > 0 ? ProjectionSize : HiddenSize;
 
     /// <summary>The input width of layer <paramref name="layer"/>: I for the first, D·H above.</summary>
     public int LayerInputSize(int layer) => layer == 0 ? InputSize : OutputSize;
@@ -81,17 +84,16 @@ public sealed record RecurrentOptions(
         {
             throw new ArgumentException("LinearBeforeReset = false applies to GRU cells only.", nameof(LinearBeforeReset));
         }
-        ThrowIfNotYetSupported();
+        if (!Enum.IsDefined(Nonlinearity) || (Cell != CellKind.Rnn && Nonlinearity != RnnNonlinearity.Tanh))
+        {
+            throw new ArgumentException($"Nonlinearity {Nonlinearity} applies to RNN cells only (tanh or ReLU); this network's cell is {Cell}.", nameof(Nonlinearity));
+        }
+        if (ProjectionSize < 0 || (ProjectionSize > 0 && (Cell != CellKind.Lstm || ProjectionSize >= HiddenSize || Peepholes)))
+        {
+            throw new ArgumentException($"ProjectionSize is {ProjectionSize}; expected 0, or (LSTM without peepholes, as PyTorch's proj_size) 0 < P < H = {HiddenSize}.", nameof(ProjectionSize));
+        }
     }
 
     /// <summary>An LSTM keeps a cell state c beside h (c0, cn); the RNN and the GRU have h only.</summary>
     public bool HasCellState => Cell == CellKind.Lstm;
-
-    // The options issue 14 adds, refused until each lands, so that no network silently runs without them.
-    private void ThrowIfNotYetSupported()
-    {
-        if (Nonlinearity != RnnNonlinearity.Tanh) throw new NotSupportedException($"Nonlinearity {Nonlinearity} is not supported yet.");
-        if (!Bias) throw new NotSupportedException("Bias = false is not supported yet.");
-        if (ProjectionSize != 0) throw new NotSupportedException("ProjectionSize is not supported yet.");
-    }
 }

@@ -11,7 +11,7 @@ namespace Lstm.Core;
 /// a range of rows, so that a team (<see cref="Threading.SplitSequence"/>, <see cref="Threading.SplitBackward"/>) runs
 /// the very same code on its share.
 /// </summary>
-internal static class SequencePass
+internal static partial class SequencePass
 {
     /// <summary>The buffers one layer-direction's forward pass writes and its backward pass reads.</summary>
     internal ref struct Buffers
@@ -23,6 +23,7 @@ internal static class SequencePass
         public ReadOnlySpan<float> H0;  // [B, H]
         public ReadOnlySpan<float> C0;  // [B, H] (LSTM)
         public bool KeepAllC;
+        public ReadOnlySpan<int> Alive; // [T]: rows live at each step, rows sorted by length (ForwardPacked); empty: all B
     }
 
     // checkLayer ≥ 0: throw NonFiniteValueException naming this layer at the first non-finite h or c.
@@ -80,7 +81,7 @@ internal static class SequencePass
             {
                 for (int b = 0; b < nb; b++)
                 {
-                    RnnCell.Forward(gt.Slice(b * h, h), ht.Slice(b * ldy, h), path); // h_t = tanh(G_t)
+                    RnnActivation.Forward(o, gt.Slice(b * h, h), ht.Slice(b * ldy, h), path); // h_t = tanh(G_t) or max(0, G_t)
                 }
             }
             if (checkLayer >= 0)
@@ -118,7 +119,7 @@ internal static class SequencePass
         public ReadOnlySpan<float> Dcn; // [B, H] or empty
         public Span<float> Dh0;         // [B, H]
         public Span<float> Dc0;         // [B, H] (LSTM)
-        public float[] DWih, DWhh, DBih, DBhh, DPeep;
+        public float[] DWih, DWhh, DBih, DBhh, DPeep; // DBih, DBhh empty without bias
     }
 
     public static void Backward(RecurrentOptions o, PackedLayer w, int dir, int steps, int batch, Buffers buf, Gradients g, SimdPath path)
@@ -191,8 +192,8 @@ internal static class SequencePass
             {
                 for (int r = 0; r < nb; r++)
                 {
-                    // dG_t = dh_t ⊙ (1 - h_t²)
-                    RnnCell.Backward(buf.Y.Slice((((t * batch) + b0 + r) * ldy) + (dir * h), h), dhTotal.AsSpan(r * h, h), dgt.Slice(r * h, h), path);
+                    // dG_t = dh_t ⊙ (1 - h_t²), or dh_t where h_t > 0 (ReLU)
+                    RnnActivation.Backward(o, buf.Y.Slice((((t * batch) + b0 + r) * ldy) + (dir * h), h), dhTotal.AsSpan(r * h, h), dgt.Slice(r * h, h), path);
                 }
             }
             Gemm.MultiplyByWeights(dgt, nb, w.RecurrentWeights.Float, dh, path: path); // dh_{t-1} = dG_t·W_hh
@@ -224,7 +225,7 @@ internal static class SequencePass
             {
                 Gemm.AccumulateWeightGradient(dGates[n0..], gh, hPrevAll, h, m, n, h, g.DWhh.AsSpan(n0 * h, n * h), path);            // dW_hh += dGᵀ·H_prev
             }
-            for (int r = 0; r < m; r++)
+            for (int r = 0; r < m && g.DBih.Length > 0; r++) // no bias gradients without bias (bias=False)
             {
                 ReadOnlySpan<float> row = dGates.Slice((r * gh) + n0, n);
                 TensorPrimitives.Add(g.DBih.AsSpan(n0, n), row, g.DBih.AsSpan(n0, n)); // db = Σ_rows dG

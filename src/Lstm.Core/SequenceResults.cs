@@ -15,17 +15,19 @@ public sealed class SequenceOutput(float[] output, float[] hn, float[] cn)
     /// <summary><see cref="Output"/> as a tensor [T, B, D·H] (or [B, T, D·H] batch-first) over the same array.</summary>
     public Tensor<float> OutputTensor => Tensor.Create(Output, OutputLengths ?? throw Unshaped());
 
-    /// <summary><see cref="Hn"/> as a tensor [D·L, B, H] over the same array.</summary>
+    /// <summary><see cref="Hn"/> as a tensor [D·L, B, H] (H is P with projections) over the same array.</summary>
     public Tensor<float> HnTensor => Tensor.Create(Hn, StateLengths ?? throw Unshaped());
 
-    /// <summary><see cref="Cn"/> as a tensor [D·L, B, H] over the same array; an RNN has none.</summary>
-    public Tensor<float> CnTensor => Cn.Length == 0 && StateLengths is { } l && l[1] * l[2] != 0
-        ? throw new InvalidOperationException("An RNN has no cell state.")
-        : Tensor.Create(Cn, StateLengths ?? throw Unshaped());
+    /// <summary><see cref="Cn"/> as a tensor [D·L, B, H] over the same array; an RNN or a GRU has none.</summary>
+    public Tensor<float> CnTensor => Cn.Length == 0 && CellLengths is { } l && l[1] * l[2] != 0
+        ? throw new InvalidOperationException("Only an LSTM has a cell state.")
+        : Tensor.Create(Cn, CellLengths ?? throw Unshaped());
 
     internal nint[]? OutputLengths { get; init; }
 
     internal nint[]? StateLengths { get; init; }
+
+    internal nint[]? CellLengths { get; init; }
 
     private static InvalidOperationException Unshaped() =>
         new("This output was constructed without a shape; only the outputs a network returns can be viewed as tensors.");
@@ -74,6 +76,12 @@ public sealed class TrainingTrace : IDisposable
     internal float[]?[] DropoutMasks { get; init; } = []; // [L][T·B, D·H] or null per layer
 
     internal List<float[]>? Borrowed { get; init; }
+
+    /// <summary>The batch's lengths, when the pass had some that differ from T: every buffer above is in its sorted row order.</summary>
+    internal RecurrentNetwork.Packing? Packing { get; init; }
+
+    /// <summary>With projections: o ⊙ tanh(c) of every step before W_hr, [L·D][T·B, H] (the input of dW_hr).</summary>
+    internal float[][] RawHidden { get; init; } = [];
 
     internal bool Disposed { get; private set; }
 

@@ -6,8 +6,8 @@ namespace Lstm.Core;
 
 /// <summary>
 /// A stream's state (or one row's) as bytes, so a session can move to another process or machine and go on with the
-/// same bits. Layout, little-endian: "LSTMSTAT", version (u16) and 0 (u16); cell kind, forget gate, peepholes, 0 (one
-/// byte each); I, H, L, rows (i32 each); steps (i64); then per row and layer h [H] and, for an LSTM, c [H] as float32;
+/// same bits. Layout, little-endian: "LSTMSTAT", version (u16) and 0 (u16); cell kind, forget gate, peepholes, option
+/// flags (one byte each; the flags are 0 for the options every older state had: see <see cref="OptionFlags"/>); I, H, L, rows (i32 each); steps (i64); then per row and layer h [H] and, for an LSTM, c [H] as float32;
 /// last the CRC-32 of everything before it. Import checks all of it: a corrupt or foreign state is an
 /// <see cref="InvalidDataException"/>, never a silently different stream.
 /// </summary>
@@ -90,7 +90,7 @@ public sealed partial class StreamState
         d[12] = (byte)Options.Cell;
         d[13] = Options.ForgetGate ? (byte)1 : (byte)0;
         d[14] = Options.Peepholes ? (byte)1 : (byte)0;
-        d[15] = 0;
+        d[15] = OptionFlags(Options);
         BinaryPrimitives.WriteInt32LittleEndian(d[16..], Options.InputSize);
         BinaryPrimitives.WriteInt32LittleEndian(d[20..], Options.HiddenSize);
         BinaryPrimitives.WriteInt32LittleEndian(d[24..], Options.Layers);
@@ -142,8 +142,8 @@ public sealed partial class StreamState
         }
         var got = (Cell: (CellKind)data[12], Forget: data[13] == 1, Peep: data[14] == 1,
             I: BinaryPrimitives.ReadInt32LittleEndian(data[16..]), H: BinaryPrimitives.ReadInt32LittleEndian(data[20..]),
-            L: BinaryPrimitives.ReadInt32LittleEndian(data[24..]));
-        var want = (Options.Cell, Options.ForgetGate, Options.Peepholes, Options.InputSize, Options.HiddenSize, Options.Layers);
+            L: BinaryPrimitives.ReadInt32LittleEndian(data[24..]), Flags: data[15]);
+        var want = (Options.Cell, Options.ForgetGate, Options.Peepholes, Options.InputSize, Options.HiddenSize, Options.Layers, OptionFlags(Options));
         if (got != want)
         {
             throw new InvalidDataException($"{name}: the state was exported from another network shape: {Describe(got)}; this stream's network is {Describe(want)}.");
@@ -190,7 +190,19 @@ public sealed partial class StreamState
         return at;
     }
 
-    private static string Describe((CellKind Cell, bool Forget, bool Peep, int I, int H, int L) s) =>
+    private static string Describe((CellKind Cell, bool Forget, bool Peep, int I, int H, int L, byte Flags) s) =>
         new StringBuilder().Append(s.Cell).Append(" I = ").Append(s.I).Append(", H = ").Append(s.H).Append(", L = ").Append(s.L)
-            .Append(s.Cell == CellKind.Lstm ? $", forget gate {(s.Forget ? "on" : "off")}, peepholes {(s.Peep ? "on" : "off")}" : "").ToString();
+            .Append(s.Cell == CellKind.Lstm ? $", forget gate {(s.Forget ? "on" : "off")}, peepholes {(s.Peep ? "on" : "off")}" : "")
+            .Append((s.Flags & ReluFlag) != 0 ? ", ReLU" : "").Append((s.Flags & NoBiasFlag) != 0 ? ", no bias" : "")
+            .Append((s.Flags & ResetBeforeLinearFlag) != 0 ? ", linear_before_reset = 0" : "").ToString();
+
+    private const byte ReluFlag = 1, NoBiasFlag = 2, ResetBeforeLinearFlag = 4;
+
+    /// <summary>
+    /// The options issue 14 added, one bit each, so that a state moves only to a network that computes the same way:
+    /// ReLU (1), no bias (2), GRU with linear_before_reset = 0 (4). 0 is every state written before them (tanh, bias,
+    /// PyTorch's GRU), so older exports still import.
+    /// </summary>
+    private static byte OptionFlags(RecurrentOptions o) => (byte)((o.Nonlinearity == RnnNonlinearity.Relu ? ReluFlag : 0)
+        | (o.Bias ? 0 : NoBiasFlag) | (o.Cell == CellKind.Gru && !o.LinearBeforeReset ? ResetBeforeLinearFlag : 0));
 }

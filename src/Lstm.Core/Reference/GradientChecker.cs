@@ -16,18 +16,23 @@ public static class GradientChecker
     public const double Step = 1e-5;
 
     public static IReadOnlyDictionary<string, double> Check(ReferenceNetwork network, double[] x, int steps, int batch,
-        double[]? h0, double[]? c0, double[] dy, double[]? dhn, double[]? dcn)
+        double[]? h0, double[]? c0, double[] dy, double[]? dhn, double[]? dcn) =>
+        Check(network, x, steps, batch, h0, c0, dy, dhn, dcn, Enumerable.Repeat(steps, Math.Max(0, batch)).ToArray());
+
+    /// <summary>The same on a padded batch whose row b has <paramref name="lengths"/>[b] valid steps.</summary>
+    public static IReadOnlyDictionary<string, double> Check(ReferenceNetwork network, double[] x, int steps, int batch,
+        double[]? h0, double[]? c0, double[] dy, double[]? dhn, double[]? dcn, int[] lengths)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(x);
-        int state = network.Options.Directions * network.Options.Layers * batch * network.Options.HiddenSize;
-        double[] h0v = h0 ?? new double[state];
-        double[] c0v = c0 ?? new double[state];
-        ReferenceGradients analytic = network.Backward(network.Forward(x, steps, batch, h0v, c0v), dy, dhn, dcn);
+        int states = network.Options.Directions * network.Options.Layers * batch;
+        double[] h0v = h0 ?? new double[states * network.Options.HiddenStateSize];
+        double[] c0v = c0 ?? new double[states * network.Options.HiddenSize];
+        ReferenceGradients analytic = network.Backward(network.Forward(x, steps, batch, h0v, c0v, lengths), dy, dhn, dcn);
 
         double Loss()
         {
-            ReferenceTrace t = network.Forward(x, steps, batch, h0v, c0v);
+            ReferenceTrace t = network.Forward(x, steps, batch, h0v, c0v, lengths);
             double sum = Dot(t.Output, dy) + Dot(t.Hn, dhn);
             return network.Options.Cell == CellKind.Lstm ? sum + Dot(t.Cn, dcn) : sum;
         }

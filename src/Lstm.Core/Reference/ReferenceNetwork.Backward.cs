@@ -15,6 +15,10 @@ public sealed partial class ReferenceNetwork
         {
             return BackwardGru(trace, dy, dhn);
         }
+        if (o.ProjectionSize > 0)
+        {
+            return BackwardProjected(trace, dy, dhn, dcn);
+        }
         int L = o.Layers, D = o.Directions, H = o.HiddenSize, G = o.Gates, B = trace.Batch, T = trace.Steps;
         var grads = new ReferenceGradients { DH0 = new double[D * L * B * H], DC0 = o.Cell == CellKind.Lstm ? new double[D * L * B * H] : [] };
         foreach (ParameterInfo info in Infos) grads.Parameters[info.Name] = new double[info.Length];
@@ -32,7 +36,8 @@ public sealed partial class ReferenceNetwork
                 double[] wih = P(ParameterRole.WeightIh, l, d), whh = P(ParameterRole.WeightHh, l, d);
                 double[]? peep = o.Peepholes ? P(ParameterRole.Peephole, l, d) : null;
                 double[] dWih = grads.Parameters[name(ParameterRole.WeightIh)], dWhh = grads.Parameters[name(ParameterRole.WeightHh)];
-                double[] dBih = grads.Parameters[name(ParameterRole.BiasIh)], dBhh = grads.Parameters[name(ParameterRole.BiasHh)];
+                double[] dBih = o.Bias ? grads.Parameters[name(ParameterRole.BiasIh)] : new double[G * H]; // bias=False: computed, not kept
+                double[] dBhh = o.Bias ? grads.Parameters[name(ParameterRole.BiasHh)] : new double[G * H];
                 double[]? dPeep = o.Peepholes ? grads.Parameters[name(ParameterRole.Peephole)] : null;
                 double[] act = trace.Act[slot], cAll = trace.C[slot];
                 double[] dh = dhn is null ? new double[B * H] : dhn.AsSpan(slot * B * H, B * H).ToArray();
@@ -40,10 +45,15 @@ public sealed partial class ReferenceNetwork
 
                 for (int s = T - 1; s >= 0; s--)
                 {
-                    int t = d == 0 ? s : T - 1 - s, tPrev = d == 0 ? t - 1 : t + 1;
                     double[] dhPrev = new double[B * H];
                     for (int b = 0; b < B; b++)
                     {
+                        if (s >= trace.Lengths[b])
+                        {
+                            Array.Copy(dh, b * H, dhPrev, b * H, H); // not yet at this row's last valid step: dhn waits
+                            continue;
+                        }
+                        int t = d == 0 ? s : trace.Lengths[b] - 1 - s, tPrev = d == 0 ? t - 1 : t + 1;
                         double hPrev(int k) => s == 0 ? trace.H0[(slot * B * H) + (b * H) + k] : y[(((tPrev * B) + b) * D * H) + (d * H) + k];
                         double cPrev(int k) => s == 0 ? trace.C0[(slot * B * H) + (b * H) + k] : cAll[(((tPrev * B) + b) * H) + k];
                         int a0 = ((t * B) + b) * G * H;
@@ -54,7 +64,9 @@ public sealed partial class ReferenceNetwork
                             if (o.Cell == CellKind.Rnn)
                             {
                                 double h = act[a0 + j];
-                                dPre[j] = dhT * (1 - (h * h));                                   // dpre = dh·(1 - h²)
+                                dPre[j] = o.Nonlinearity == RnnNonlinearity.Relu
+                                    ? (h > 0 ? dhT : 0)                                          // dpre = dh where h > 0 (ReLU)
+                                    : dhT * (1 - (h * h));                                       // dpre = dh·(1 - h²)
                                 continue;
                             }
                             double i = act[a0 + j], f = act[a0 + H + j], g = act[a0 + (2 * H) + j], og = act[a0 + (3 * H) + j];

@@ -3,18 +3,37 @@ namespace Lstm.Core.Reference;
 public sealed partial class ReferenceNetwork
 {
     /// <summary>Forward over the whole sequence; <paramref name="h0"/>, <paramref name="c0"/> are [D·L, B, H] or null for zeros.</summary>
-    public ReferenceTrace Forward(double[] x, int steps, int batch, double[]? h0 = null, double[]? c0 = null)
+    public ReferenceTrace Forward(double[] x, int steps, int batch, double[]? h0 = null, double[]? c0 = null) =>
+        Forward(x, steps, batch, h0, c0, Enumerable.Repeat(steps, Math.Max(0, batch)).ToArray());
+
+    /// <summary>
+    /// Forward over a padded batch whose row b has <paramref name="lengths"/>[b] valid steps (PyTorch's packed
+    /// sequences): row b runs steps [0, length) (the reverse direction from its last valid step down), its outputs
+    /// past its length are 0, and hn, cn are its state after its last valid step.
+    /// </summary>
+    public ReferenceTrace Forward(double[] x, int steps, int batch, double[]? h0, double[]? c0, int[] lengths)
     {
         ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(lengths);
         RecurrentOptions o = Options;
         int L = o.Layers, D = o.Directions, H = o.HiddenSize, G = o.Gates, B = batch, T = steps;
+        if (lengths.Length != B || lengths.Any(len => len < 0 || len > T))
+        {
+            throw new ArgumentException($"lengths must hold B = {B} values in [0, T = {T}].", nameof(lengths));
+        }
         if (x.Length != T * B * o.InputSize)
         {
             throw new ArgumentException($"x has {x.Length} elements; expected {T * B * o.InputSize}.", nameof(x));
         }
         if (o.Cell == CellKind.Gru)
         {
-            return ForwardGru(x, steps, batch, h0);
+            return lengths.All(len => len == T) ? ForwardGru(x, steps, batch, h0)
+                : throw new NotSupportedException("Lengths with GRU cells are not supported yet.");
+        }
+        if (o.ProjectionSize > 0)
+        {
+            return lengths.All(len => len == T) ? ForwardProjected(x, T, B, h0, c0)
+                : throw new NotSupportedException("Lengths with projections are not supported yet.");
         }
         var tr = new ReferenceTrace(T, B)
         {
@@ -26,6 +45,7 @@ public sealed partial class ReferenceNetwork
             C = new double[L * D][],
             Hn = new double[D * L * B * H],
             Cn = o.Cell == CellKind.Lstm ? new double[D * L * B * H] : [],
+            Lengths = (int[])lengths.Clone(),
         };
         double[] input = o.BatchFirst ? SwapTB(x, B, T, o.InputSize) : (double[])x.Clone();
         for (int l = 0; l < L; l++)
@@ -38,7 +58,7 @@ public sealed partial class ReferenceNetwork
             {
                 int slot = (l * D) + d;
                 double[] wih = P(ParameterRole.WeightIh, l, d), whh = P(ParameterRole.WeightHh, l, d);
-                double[] bih = P(ParameterRole.BiasIh, l, d), bhh = P(ParameterRole.BiasHh, l, d);
+                double[] bih = o.Bias ? P(ParameterRole.BiasIh, l, d) : new double[G * H], bhh = o.Bias ? P(ParameterRole.BiasHh, l, d) : new double[G * H]; // bias=False: 0
                 double[]? peep = o.Peepholes ? P(ParameterRole.Peephole, l, d) : null;
                 double[] act = new double[T * B * G * H], cAll = new double[T * B * H];
                 tr.Act[slot] = act;
@@ -47,9 +67,11 @@ public sealed partial class ReferenceNetwork
                 double[] cPrev = tr.C0.AsSpan(slot * B * H, B * H).ToArray();
                 for (int s = 0; s < T; s++)
                 {
-                    int t = d == 0 ? s : T - 1 - s;
+                    int Time(int b) => d == 0 ? s : lengths[b] - 1 - s; // the reverse direction starts at the row's last valid step
                     for (int b = 0; b < B; b++)
                     {
+                        if (s >= lengths[b]) continue;                                                      // past this row's length
+                        int t = Time(b);
                         // pre = W_ih·x_t + b_ih + W_hh·h_{t-1} + b_hh
                         double[] pre = new double[G * H];
                         for (int r = 0; r < G * H; r++)
@@ -65,7 +87,7 @@ public sealed partial class ReferenceNetwork
                             double h;
                             if (o.Cell == CellKind.Rnn)
                             {
-                                h = Math.Tanh(pre[j]);                                                       // h = tanh(pre)
+                                h = o.Nonlinearity == RnnNonlinearity.Relu ? Relu(pre[j]) : Math.Tanh(pre[j]);     // h = tanh(pre) or max(0, pre)
                                 act[a0 + j] = h;
                             }
                             else
@@ -85,7 +107,8 @@ public sealed partial class ReferenceNetwork
                     }
                     for (int b = 0; b < B; b++)
                     {
-                        for (int j = 0; j < H; j++)
+                        int t = Time(b);
+                        for (int j = 0; j < H && s < lengths[b]; j++)
                         {
                             hPrev[(b * H) + j] = y[(((t * B) + b) * D * H) + (d * H) + j];
                             if (o.Cell == CellKind.Lstm) cPrev[(b * H) + j] = cAll[(((t * B) + b) * H) + j];

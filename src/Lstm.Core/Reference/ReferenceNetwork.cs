@@ -46,6 +46,9 @@ public sealed partial class ReferenceNetwork
         Parameters[Infos.First(i => i.Layer == layer && i.Direction == dir && i.Role == role).Name];
 
     internal static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+
+    // max(0, x) keeping NaN, as PyTorch's relu.
+    internal static double Relu(double x) => double.IsNaN(x) || x > 0 ? x : 0;
 }
 
 /// <summary>A reference forward pass: y, hn, cn, and every intermediate the backward pass reads.</summary>
@@ -64,10 +67,14 @@ public sealed class ReferenceTrace
 
     public double[] Cn { get; internal set; } = [];
 
+    /// <summary>[B]: each batch row's valid steps (T for every row unless the forward pass was given lengths).</summary>
+    public int[] Lengths { get; internal set; } = [];
+
     internal double[][] LayerInputs = [];          // [L][T, B, in] time-major
     internal double[][] LayerOutputs = [];         // [L][T, B, D·H]
     internal double[][] Act = [];                  // [L·D][T, B, G·H]: i, f, g, o (LSTM) or h (RNN)
     internal double[][] C = [];                    // [L·D][T, B, H]
+    internal double[][] Raw = [];                  // [L·D][T, B, H]: o·tanh(c) before the projection (proj_size only)
     internal double[] H0 = [], C0 = [];
 }
 

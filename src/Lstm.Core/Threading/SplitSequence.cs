@@ -123,7 +123,7 @@ internal sealed class SplitSequence : ITeamJob
         {
             for (int r = 0; r < b; r++)
             {
-                RnnCell.Forward(gt.Slice(r * n, n), ht.Slice(r * ldy, n), Path);
+                RnnActivation.Forward(O, gt.Slice(r * n, n), ht.Slice(r * ldy, n), Path);
             }
         }
         if (step < Steps - 1)

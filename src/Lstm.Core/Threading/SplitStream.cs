@@ -89,7 +89,7 @@ internal sealed class SplitStream : ITeamJob, IDisposable
         {
             for (int r = 0; r < b; r++)
             {
-                RnnCell.Forward(g.Slice(r * s.Count, s.Count), hNext.Slice(r * hs, s.Count), net.Path);
+                RnnActivation.Forward(o, g.Slice(r * s.Count, s.Count), hNext.Slice(r * hs, s.Count), net.Path);
             }
         }
     }

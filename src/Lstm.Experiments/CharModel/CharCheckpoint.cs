@@ -36,19 +36,24 @@ internal static class CharCheckpoint
         {
             throw new InvalidDataException($"The checkpoint's vocabulary ({vocab.Length} characters) must be non-empty, each character once.");
         }
-        // The network has 4 tensors per layer: a layer count the file cannot hold is refused before the layout is built.
-        if (o.Layers > c.Tensors.Count / 4)
+        // The network's options beyond its sizes (cell, nonlinearity, bias, ...; defaults in older files).
+        RecurrentOptions net = NetworkMetadata.Read(c, new RecurrentOptions(vocab.Length, o.Hidden, o.Layers));
+        // The network has 4 tensors per layer (2 without bias): a layer count the file cannot hold is refused before the layout is built.
+        if (o.Layers > c.Tensors.Count / (net.Bias ? 4 : 2))
         {
             throw new InvalidDataException($"The checkpoint declares {o.Layers} layers but holds only {c.Tensors.Count} tensors.");
         }
-        RecurrentOptions net = o.Network(vocab.Length);
         try
         {
             net.Validate();
         }
+        catch (NotSupportedException e)
+        {
+            throw new InvalidDataException($"The checkpoint's network options are not supported by this library: {e.Message}", e);
+        }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"The checkpoint's model (vocabulary {vocab.Length}, hidden {o.Hidden}, layers {o.Layers}) is too large: {e.Message}", e);
+            throw new InvalidDataException($"The checkpoint's model (vocabulary {vocab.Length}, hidden {o.Hidden}, layers {o.Layers}) is invalid or too large: {e.Message}", e);
         }
         // Every tensor's length against what the options need, in long arithmetic, before any of it is allocated.
         foreach (ParameterInfo info in ParameterLayout.For(net))

@@ -74,7 +74,7 @@ public sealed record CharModelOptions
     private static CellKind ParseCell(string text)
     {
         int value = int.Parse(text, CultureInfo.InvariantCulture);
-        return Enum.IsDefined((CellKind)value) ? (CellKind)value : throw new FormatException($"cell {value} is not a cell kind.");
+        return Enum.IsDefined((CellKind)value) ? (CellKind)value : throw new FormatException($"'cell' is {value}; expected {string.Join(", ", Enum.GetValues<CellKind>().Select(k => $"{(int)k} ({k})"))}.");
     }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting training cannot use.</summary>

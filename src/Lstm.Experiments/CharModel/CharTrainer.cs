@@ -118,6 +118,7 @@ public sealed class CharTrainer
         c.Metadata["positions"] = string.Join(",", positions.Select(p => p.ToString(ci)));
         c.Metadata["textLength"] = codes.Length.ToString(ci);
         foreach (var (k, v) in Model.Options.ToMetadata()) c.Metadata[k] = v;
+        NetworkMetadata.Write(c, Model.Network.Options);
         foreach (ParameterInfo info in Model.Network.ParameterInfos) c.Tensors["net." + info.Name] = Model.Network.GetParameter(info.Name);
         c.Tensors["head.weight"] = Model.Head.Weight;
         c.Tensors["head.bias"] = Model.Head.Bias;
