@@ -11,13 +11,11 @@ internal sealed class PackedLayer
     {
         int gh = o.Gates * o.HiddenSize;
         float[] bias = new float[gh];
-        float[] bih = p.Get(layer, direction, ParameterRole.BiasIh), bhh = p.Get(layer, direction, ParameterRole.BiasHh);
-        for (int i = 0; i < gh; i++)
-        {
-            bias[i] = bih[i] + bhh[i];
-        }
+        FoldBias(p, layer, direction, bias);
         Bias = bias;
         options = o;
+        this.layer = layer;
+        this.direction = direction;
         (InputWeights, RecurrentWeights) = loaded?.Invoke(bias) ?? (
             GateWeights.Pack(p.Get(layer, direction, ParameterRole.WeightIh), gh, o.LayerInputSize(layer), format, bias),
             GateWeights.Pack(p.Get(layer, direction, ParameterRole.WeightHh), gh, o.HiddenSize, format));
@@ -25,44 +23,101 @@ internal sealed class PackedLayer
     }
 
     private readonly RecurrentOptions options;
+    private readonly int layer, direction;
+    private float[]? gather; // rows (or columns) of the weights gathered for a slice's repack; made at the first, then kept
     // One split per thread count asked for, so that streams of 2 and 3 threads sharing this layer each find theirs.
-    // Copy-on-write: readers scan an immutable array without locking or allocating; a miss adds an entry with a CAS.
     private KeyValuePair<int, Threading.HiddenSlice[]>[] slices = [];
+    private KeyValuePair<int, Threading.UnitColumns[]>[] columns = [];
 
     /// <summary>b_ih + b_hh, [G·H].</summary>
     public float[] Bias { get; }
 
     /// <summary>
     /// The layer split by hidden units for <paramref name="parts"/> threads (possibly fewer slices when H is small),
-    /// made on first use and kept for every count asked for; the layer is replaced whenever its parameters change.
+    /// made on first use and kept for every count asked for; <see cref="Repack"/> refreshes them in place.
     /// </summary>
-    public Threading.HiddenSlice[] Slices(int parts)
+    public Threading.HiddenSlice[] Slices(int parts) =>
+        Cached(ref slices, parts, this, static (layer, parts) => Threading.HiddenSlice.Split(layer.options, layer, layer.InputWeights.Columns, parts));
+
+    /// <summary>
+    /// W_hh split by columns for <paramref name="parts"/> threads, at the same unit boundaries as <see cref="Slices"/>: each
+    /// thread's share of dh_{t-1} = dG_t·W_hh in a split backward pass. Made on first use, kept, refreshed by <see cref="Repack"/>.
+    /// </summary>
+    public Threading.UnitColumns[] RecurrentColumns(int parts) =>
+        Cached(ref columns, parts, this, static (layer, parts) => Threading.UnitColumns.Split(layer.options, layer.RecurrentWeights.Float, parts));
+
+    // Copy-on-write: readers scan an immutable array without locking or allocating; a miss adds an entry with a CAS.
+    private static T[] Cached<T>(ref KeyValuePair<int, T[]>[] cache, int parts, PackedLayer layer, Func<PackedLayer, int, T[]> make)
     {
-        KeyValuePair<int, Threading.HiddenSlice[]>[] known = Volatile.Read(ref slices);
-        foreach (KeyValuePair<int, Threading.HiddenSlice[]> entry in known)
+        KeyValuePair<int, T[]>[] known = Volatile.Read(ref cache);
+        foreach (KeyValuePair<int, T[]> entry in known)
         {
             if (entry.Key == parts)
             {
                 return entry.Value;
             }
         }
-        Threading.HiddenSlice[] made = Threading.HiddenSlice.Split(options, this, InputWeights.Columns, parts);
+        T[] made = make(layer, parts);
         while (true)
         {
-            foreach (KeyValuePair<int, Threading.HiddenSlice[]> entry in known)
+            foreach (KeyValuePair<int, T[]> entry in known)
             {
                 if (entry.Key == parts)
                 {
                     return entry.Value; // another thread added it meanwhile: everyone shares its instances
                 }
             }
-            KeyValuePair<int, Threading.HiddenSlice[]>[] grown = [.. known, new(parts, made)];
-            KeyValuePair<int, Threading.HiddenSlice[]>[] seen = Interlocked.CompareExchange(ref slices, grown, known);
+            KeyValuePair<int, T[]>[] grown = [.. known, new(parts, made)];
+            KeyValuePair<int, T[]>[] seen = Interlocked.CompareExchange(ref cache, grown, known);
             if (ReferenceEquals(seen, known))
             {
                 return made;
             }
             known = seen;
+        }
+    }
+
+    /// <summary>
+    /// Packs the float32 parameters' new values into this layer's own buffers and its thread slices' (so a stream or a
+    /// team that looks its slices up again sees the new weights), allocating nothing once a repack has run: a training
+    /// step's update. Not safe while another thread runs the network: a reader would see some old, some new weights.
+    /// </summary>
+    public void Repack(ParameterSet p)
+    {
+        FoldBias(p, layer, direction, Bias);
+        float[] wih = p.Get(layer, direction, ParameterRole.WeightIh), whh = p.Get(layer, direction, ParameterRole.WeightHh);
+        InputWeights.Float.Repack(wih, Bias);
+        RecurrentWeights.Float.Repack(whh);
+        if (options.Peepholes)
+        {
+            p.Get(layer, direction, ParameterRole.Peephole).CopyTo(Peepholes, 0);
+        }
+        foreach (KeyValuePair<int, Threading.HiddenSlice[]> entry in Volatile.Read(ref slices))
+        {
+            foreach (Threading.HiddenSlice slice in entry.Value)
+            {
+                slice.Refresh(options, this, wih, whh, Gather());
+            }
+        }
+        foreach (KeyValuePair<int, Threading.UnitColumns[]> entry in Volatile.Read(ref columns))
+        {
+            foreach (Threading.UnitColumns slice in entry.Value)
+            {
+                slice.Refresh(options, whh, Gather());
+            }
+        }
+    }
+
+    // Big enough for any slice's rows of W_ih or W_hh, or columns of W_hh.
+    private float[] Gather() => gather ??= new float[options.Gates * options.HiddenSize * Math.Max(options.HiddenSize, InputWeights.Columns)];
+
+    // b_ih + b_hh, as the input projection adds it once.
+    private static void FoldBias(ParameterSet p, int layer, int direction, Span<float> bias)
+    {
+        float[] bih = p.Get(layer, direction, ParameterRole.BiasIh), bhh = p.Get(layer, direction, ParameterRole.BiasHh);
+        for (int i = 0; i < bias.Length; i++)
+        {
+            bias[i] = bih[i] + bhh[i];
         }
     }
 
