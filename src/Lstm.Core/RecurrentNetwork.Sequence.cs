@@ -210,97 +210,10 @@ public sealed partial class RecurrentNetwork
     public InputGradients Backward(TrainingTrace trace, ReadOnlySpan<float> dy, ReadOnlySpan<float> dhn, ReadOnlySpan<float> dcn, ParameterSet gradients)
     {
         ArgumentNullException.ThrowIfNull(trace);
-        ArgumentNullException.ThrowIfNull(gradients);
-        ThrowUnlessFloat32(nameof(Backward));
-        ObjectDisposedException.ThrowIf(trace.Disposed, trace);
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
         RecurrentOptions o = Options;
-        int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize;
-        int rows = steps * batch; // the forward pass that made the trace checked that T·B·G·H fits an array
-        if (trace.LayerOutputs.Length != l || gradients.Infos.Count != parameters.Infos.Count)
-        {
-            throw new ArgumentException("The trace or the gradients belong to a network of another shape.", nameof(trace));
-        }
-        ShapeCheck.Exact(dy, nameof(dy), o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
-        ShapeCheck.ExactOrEmpty(dhn, nameof(dhn), d * l, batch, h);
-        ShapeCheck.ExactOrEmpty(dcn, nameof(dcn), d * l, batch, h);
-        if (o.Cell == CellKind.Rnn && !dcn.IsEmpty)
-        {
-            throw new ArgumentException("An RNN has no cell state; dcn must be empty.", nameof(dcn));
-        }
-
-        float[] dh0 = new float[d * l * batch * h], dc0 = o.Cell == CellKind.Rnn ? [] : new float[d * l * batch * h];
-        var borrowed = new List<float[]>();
-        try
-        {
-            int n = rows * o.OutputSize;
-            float[] dAbove = ArrayPool<float>.Shared.Rent(n);
-            borrowed.Add(dAbove);
-            Layout.ToTimeMajor(dy, steps, batch, o.OutputSize, o.BatchFirst, dAbove);
-            for (int layer = l - 1; layer >= 0; layer--)
-            {
-                if (layer < l - 1 && trace.DropoutMasks[layer] is { } mask)
-                {
-                    System.Numerics.Tensors.TensorPrimitives.Multiply(dAbove.AsSpan(0, n), mask, dAbove.AsSpan(0, n)); // through the dropout mask
-                }
-                int nx = rows * o.LayerInputSize(layer);
-                bool isResult = layer == 0 && !o.BatchFirst;
-                float[] dx = isResult ? new float[nx] : ArrayPool<float>.Shared.Rent(nx);
-                if (!isResult)
-                {
-                    borrowed.Add(dx);
-                    Array.Clear(dx, 0, nx); // dX accumulates over both directions
-                }
-                for (int dir = 0; dir < d; dir++)
-                {
-                    int slot = (layer * d) + dir, state = slot * batch * h;
-                    var buffers = new SequencePass.Buffers
-                    {
-                        X = trace.LayerInputs[layer],
-                        Y = trace.LayerOutputs[layer],
-                        Gates = trace.Gates[slot],
-                        C = trace.Cells[slot],
-                        H0 = trace.H0.AsSpan(state, batch * h),
-                        C0 = o.Cell == CellKind.Lstm ? trace.C0.AsSpan(state, batch * h) : default,
-                        KeepAllC = true,
-                    };
-                    var grads = new SequencePass.Gradients
-                    {
-                        DY = dAbove.AsSpan(0, n),
-                        DX = dx.AsSpan(0, nx),
-                        Dhn = dhn.IsEmpty ? default : dhn.Slice(state, batch * h),
-                        Dcn = dcn.IsEmpty ? default : dcn.Slice(state, batch * h),
-                        Dh0 = dh0.AsSpan(state, batch * h),
-                        Dc0 = o.Cell == CellKind.Lstm ? dc0.AsSpan(state, batch * h) : default,
-                        DWih = gradients.Get(layer, dir, ParameterRole.WeightIh),
-                        DWhh = gradients.Get(layer, dir, ParameterRole.WeightHh),
-                        DBih = gradients.Get(layer, dir, ParameterRole.BiasIh),
-                        DBhh = gradients.Get(layer, dir, ParameterRole.BiasHh),
-                        DPeep = o.Peepholes ? gradients.Get(layer, dir, ParameterRole.Peephole) : [],
-                    };
-                    if (Threads > 1 && !o.Peepholes && batch >= SplitSequence.RowsPerMemberForBatchSplit * Threads)
-                    {
-                        Team team = TryTeam();
-                        try
-                        {
-                            SplitBackward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, dAbove, dx, grads.Dhn, grads.Dcn, dh0, dc0, state, grads, Path);
-                        }
-                        finally
-                        {
-                            ReturnTeam(team);
-                        }
-                        continue;
-                    }
-                    SequencePass.Backward(o, Packed(layer, dir), dir, steps, batch, buffers, grads, Path);
-                }
-                dAbove = dx;
-                n = nx;
-            }
-            return new InputGradients(Layout.FromTimeMajor(dAbove, steps, batch, o.InputSize, o.BatchFirst), dh0, dc0);
-        }
-        finally
-        {
-            foreach (float[] a in borrowed) ArrayPool<float>.Shared.Return(a);
-        }
+        int state = o.Directions * o.Layers * trace.Batch * o.HiddenSize; // the forward pass checked that these fit an array
+        float[] dx = new float[trace.Steps * trace.Batch * o.InputSize], dh0 = new float[state], dc0 = o.Cell == CellKind.Rnn ? [] : new float[state];
+        BackwardInto(trace, dy, dhn, dcn, gradients, dx, dh0, dc0); // RecurrentNetwork.Training.cs
+        return new InputGradients(dx, dh0, dc0);
     }
 }
