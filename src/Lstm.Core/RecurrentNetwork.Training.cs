@@ -6,6 +6,9 @@ public sealed partial class RecurrentNetwork
 {
     private TrainingWorkspace? idleWorkspace; // Backward of a pooled trace borrows it (one kept, like the team)
 
+    /// <summary>Bytes the worker threads of the team this network keeps have allocated (tests: 0 without workers).</summary>
+    internal long WorkerAllocatedBytes => Volatile.Read(ref idleTeam)?.WorkerAllocatedBytes ?? 0;
+
     /// <summary>
     /// A trace for sequences of exactly <paramref name="steps"/> × <paramref name="batch"/> that owns every buffer a
     /// training step needs, those of the backward pass too. <see cref="ForwardTrainingInto"/>
