@@ -62,7 +62,9 @@ public sealed partial class RecurrentNetwork
     /// <summary>
     /// <see cref="ForwardTraining(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Training.SeededRandom?)"/>
     /// into a trace from <see cref="CreateTrace"/> (its steps and batch): the same values bit for bit, and no allocation
-    /// once the trace has run a pass (with dropout: a pass with dropout).
+    /// once the trace has run a pass (with dropout: a pass with dropout). With <see cref="Threads"/> &gt; 1 it splits the
+    /// rows at 16 per thread and more, and below that the hidden units when H ≥ <see cref="MinUnitsPerThread"/> per
+    /// thread (as <c>Forward</c> does; the pooled <c>ForwardTraining</c> splits rows only).
     /// </summary>
     public void ForwardTrainingInto(TrainingTrace trace, ReadOnlySpan<float> x, ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default,
         float dropout = 0, Training.SeededRandom? random = null)
@@ -112,12 +114,20 @@ public sealed partial class RecurrentNetwork
             for (int dir = 0; dir < d; dir++)
             {
                 int slot = (layer * d) + dir, state = slot * batch * h;
-                if (threaded && batch >= SplitSequence.RowsPerMemberForBatchSplit * Threads)
+                bool rowsSplit = threaded && batch >= SplitSequence.RowsPerMemberForBatchSplit * Threads;
+                if (rowsSplit || (threaded && h >= MinUnitsPerThread * Threads && TrainingForwardUnits.CanSplit(Packed(layer, dir), Threads)))
                 {
                     Team team = TryTeam();
                     try
                     {
-                        trace.Workspace!.RowsForward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, state, Path);
+                        if (rowsSplit)
+                        {
+                            trace.Workspace!.RowsForward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, state, Path);
+                        }
+                        else
+                        {
+                            trace.Workspace!.UnitsForward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, state, Path);
+                        }
                     }
                     finally
                     {

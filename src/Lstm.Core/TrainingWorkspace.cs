@@ -56,5 +56,7 @@ internal sealed class TrainingWorkspace
 
     public Threading.TrainingForwardRows RowsForward { get; } = new();
 
+    public Threading.TrainingForwardUnits UnitsForward { get; } = new();
+
     public bool Fits(RecurrentOptions o, int steps, int batch) => ReferenceEquals(o, Options) && steps == Steps && batch == Batch;
 }

@@ -51,7 +51,12 @@ public class TrainingTraceTests
 
             ParameterSet grads = net.CreateGradients();
             float[] dx = new float[x.Length], dh0 = new float[state], dc0 = new float[c0.Length];
+            long unitRuns = Lstm.Core.Threading.TrainingForwardUnits.Runs;
             net.ForwardTrainingInto(reused, x, h0, c0, dropout, dropout > 0 ? new SeededRandom(7 + pass) : null);
+            if (threads > 1 && batch < 16 * threads && o.Cell == CellKind.Lstm && !o.Peepholes)
+            {
+                Assert.True(Lstm.Core.Threading.TrainingForwardUnits.Runs > unitRuns, "the forward pass was split by units");
+            }
             net.BackwardInto(reused, dy, dhn, dcn, grads, dx, dh0, dc0);
 
             Helpers.AssertBitwise(pooled.Result.Output, reused.Result.Output, $"y, pass {pass}");
