@@ -118,7 +118,7 @@ public static class DerivedTable
             foreach (BenchmarkReport r in seq)
             {
                 int b = (int)Param(r, "B")!, h = Param(r, "H") is int ph ? ph : TrainBenchmarks.H;
-                bool train = Method(r) == nameof(TrainBenchmarks.TrainingStep);
+                bool train = Method(r) is nameof(TrainBenchmarks.TrainingStep) or nameof(TrainBenchmarks.TrainingStepInto);
                 double flops = 2.0 * SequenceBenchmarks.T * b * 4 * h * (2 * h) * (train ? 3 : 1);
                 sb.AppendLine(ci, $"| {Method(r)}, H = {h} | {b} | {Param(r, "Threads") ?? 1} | {Mean(r) / 1000 / SequenceBenchmarks.T:F2} | {flops / Mean(r):F1} |");
             }

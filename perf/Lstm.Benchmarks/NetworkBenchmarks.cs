@@ -84,13 +84,18 @@ public class SequenceBenchmarks
     public void Cleanup() => net.Dispose();
 }
 
-/// <summary>One training step, forward and backward through time, T = 100, I = H = 256, one layer.</summary>
+/// <summary>
+/// One training step, forward and backward through time, T = 100, I = H = 256, one layer: through pooled traces
+/// (<see cref="TrainingStep"/>) and through a trace that owns its buffers (<see cref="TrainingStepInto"/>: 0 bytes per
+/// step). On 2 threads B = 32 splits the rows, B = 1 the backward pass's hidden units.
+/// </summary>
 [BenchmarkCategory("Train")]
 [MemoryDiagnoser]
 public class TrainBenchmarks
 {
     private RecurrentNetwork net = null!;
     private ParameterSet grads = null!;
+    private TrainingTrace trace = null!;
     private float[] x = [];
 
     public const int T = 100, H = 256;
@@ -98,11 +103,16 @@ public class TrainBenchmarks
     [Params(1, 32)]
     public int B { get; set; }
 
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         net = RecurrentNetwork.Create(new RecurrentOptions(H, H), seed: 1);
+        net.Threads = Threads;
         grads = net.CreateGradients();
+        trace = net.CreateTrace(T, B);
         x = Enumerable.Range(0, T * B * H).Select(i => MathF.Sin(i)).ToArray();
     }
 
@@ -112,5 +122,21 @@ public class TrainBenchmarks
         grads.Clear();
         using TrainingTrace tr = net.ForwardTraining(x, T, B);
         return net.Backward(tr, tr.Result.Output, default, default, grads);
+    }
+
+    [Benchmark]
+    public ParameterSet TrainingStepInto()
+    {
+        grads.Clear();
+        net.ForwardTrainingInto(trace, x);
+        net.BackwardInto(trace, trace.Result.Output, default, default, grads, default, default, default);
+        return grads;
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        trace.Dispose();
+        net.Dispose();
     }
 }

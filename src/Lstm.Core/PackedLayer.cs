@@ -11,21 +11,15 @@ internal sealed class PackedLayer
     {
         int gh = o.Gates * o.HiddenSize;
         float[] bias = new float[gh];
-        float[] bih = o.Bias ? p.Get(layer, direction, ParameterRole.BiasIh) : new float[gh]; // bias=False: zeros, the same kernels
-        float[] bhh = o.Bias ? p.Get(layer, direction, ParameterRole.BiasHh) : new float[gh];
-        for (int i = 0; i < gh; i++)
-        {
-            bias[i] = bih[i] + bhh[i];
-        }
         if (o.Cell == CellKind.Gru)
         {
-            // r multiplies only the recurrent part of n, so b_hn cannot join b_in: the n block keeps b_in alone.
-            int h = o.HiddenSize;
-            bih.AsSpan(2 * h, h).CopyTo(bias.AsSpan(2 * h));
-            HiddenBias = bhh.AsSpan(2 * h, h).ToArray();
+            HiddenBias = new float[o.HiddenSize];
         }
+        FoldBias(o, p, layer, direction, bias, HiddenBias);
         Bias = bias;
         options = o;
+        this.layer = layer;
+        this.direction = direction;
         (InputWeights, RecurrentWeights) = loaded?.Invoke(bias) ?? (
             GateWeights.Pack(p.Get(layer, direction, ParameterRole.WeightIh), gh, o.LayerInputSize(layer), format, bias),
             GateWeights.Pack(p.Get(layer, direction, ParameterRole.WeightHh), gh, o.HiddenStateSize, format));
@@ -41,7 +35,7 @@ internal sealed class PackedLayer
     }
 
     /// <summary>GRU: b_hn [H], added to the recurrent product of the n block inside the cell; else empty.</summary>
-    public float[] HiddenBias { get; } = [];
+    public float[] HiddenBias { get; } = [];  // refilled in place by Repack
 
     /// <summary>GRU with linear_before_reset = 0: rows r, z of W_hh [2H, H]; else null.</summary>
     public GateWeights? ResetGateWeights { get; }
@@ -53,44 +47,124 @@ internal sealed class PackedLayer
     public PackedMatrix? Projection { get; }
 
     private readonly RecurrentOptions options;
+    private readonly int layer, direction;
+    private float[]? gather; // rows (or columns) of the weights gathered for a slice's repack; made at the first, then kept
     // One split per thread count asked for, so that streams of 2 and 3 threads sharing this layer each find theirs.
-    // Copy-on-write: readers scan an immutable array without locking or allocating; a miss adds an entry with a CAS.
     private KeyValuePair<int, Threading.HiddenSlice[]>[] slices = [];
+    private KeyValuePair<int, Threading.UnitColumns[]>[] columns = [];
 
     /// <summary>b_ih + b_hh, [G·H].</summary>
     public float[] Bias { get; }
 
     /// <summary>
     /// The layer split by hidden units for <paramref name="parts"/> threads (possibly fewer slices when H is small),
-    /// made on first use and kept for every count asked for; the layer is replaced whenever its parameters change.
+    /// made on first use and kept for every count asked for; <see cref="Repack"/> refreshes them in place.
     /// </summary>
-    public Threading.HiddenSlice[] Slices(int parts)
+    public Threading.HiddenSlice[] Slices(int parts) =>
+        Cached(ref slices, parts, this, static (layer, parts) => Threading.HiddenSlice.Split(layer.options, layer, layer.InputWeights.Columns, parts));
+
+    /// <summary>
+    /// W_hh split by columns for <paramref name="parts"/> threads, at the same unit boundaries as <see cref="Slices"/>: each
+    /// thread's share of dh_{t-1} = dG_t·W_hh in a split backward pass. Made on first use, kept, refreshed by <see cref="Repack"/>.
+    /// </summary>
+    public Threading.UnitColumns[] RecurrentColumns(int parts) =>
+        Cached(ref columns, parts, this, static (layer, parts) => Threading.UnitColumns.Split(layer.options, layer.RecurrentWeights.Float, parts));
+
+    // Copy-on-write: readers scan an immutable array without locking or allocating; a miss adds an entry with a CAS.
+    private static T[] Cached<T>(ref KeyValuePair<int, T[]>[] cache, int parts, PackedLayer layer, Func<PackedLayer, int, T[]> make)
     {
-        KeyValuePair<int, Threading.HiddenSlice[]>[] known = Volatile.Read(ref slices);
-        foreach (KeyValuePair<int, Threading.HiddenSlice[]> entry in known)
+        KeyValuePair<int, T[]>[] known = Volatile.Read(ref cache);
+        foreach (KeyValuePair<int, T[]> entry in known)
         {
             if (entry.Key == parts)
             {
                 return entry.Value;
             }
         }
-        Threading.HiddenSlice[] made = Threading.HiddenSlice.Split(options, this, InputWeights.Columns, parts);
+        T[] made = make(layer, parts);
         while (true)
         {
-            foreach (KeyValuePair<int, Threading.HiddenSlice[]> entry in known)
+            foreach (KeyValuePair<int, T[]> entry in known)
             {
                 if (entry.Key == parts)
                 {
                     return entry.Value; // another thread added it meanwhile: everyone shares its instances
                 }
             }
-            KeyValuePair<int, Threading.HiddenSlice[]>[] grown = [.. known, new(parts, made)];
-            KeyValuePair<int, Threading.HiddenSlice[]>[] seen = Interlocked.CompareExchange(ref slices, grown, known);
+            KeyValuePair<int, T[]>[] grown = [.. known, new(parts, made)];
+            KeyValuePair<int, T[]>[] seen = Interlocked.CompareExchange(ref cache, grown, known);
             if (ReferenceEquals(seen, known))
             {
                 return made;
             }
             known = seen;
+        }
+    }
+
+    /// <summary>
+    /// Packs the float32 parameters' new values into this layer's own buffers and its thread slices' (so a stream or a
+    /// team that looks its slices up again sees the new weights), allocating nothing once a repack has run: a training
+    /// step's update. Not safe while another thread runs the network: a reader would see some old, some new weights.
+    /// </summary>
+    public void Repack(ParameterSet p)
+    {
+        if (!RepacksInPlace)
+        {
+            throw new InvalidOperationException("This layer cannot be repacked in place; make a new PackedLayer.");
+        }
+        FoldBias(options, p, layer, direction, Bias, HiddenBias);
+        float[] wih = p.Get(layer, direction, ParameterRole.WeightIh), whh = p.Get(layer, direction, ParameterRole.WeightHh);
+        InputWeights.Float.Repack(wih, Bias);
+        RecurrentWeights.Float.Repack(whh);
+        if (options.Peepholes)
+        {
+            p.Get(layer, direction, ParameterRole.Peephole).CopyTo(Peepholes, 0);
+        }
+        foreach (KeyValuePair<int, Threading.HiddenSlice[]> entry in Volatile.Read(ref slices))
+        {
+            foreach (Threading.HiddenSlice slice in entry.Value)
+            {
+                slice.Refresh(options, this, wih, whh, Gather());
+            }
+        }
+        foreach (KeyValuePair<int, Threading.UnitColumns[]> entry in Volatile.Read(ref columns))
+        {
+            foreach (Threading.UnitColumns slice in entry.Value)
+            {
+                slice.Refresh(options, whh, Gather());
+            }
+        }
+    }
+
+    // Big enough for any slice's rows of W_ih or W_hh, or columns of W_hh.
+    private float[] Gather() => gather ??= new float[options.Gates * options.HiddenSize * Math.Max(options.HiddenSize, InputWeights.Columns)];
+
+    /// <summary>
+    /// Whether <see cref="Repack"/> can refresh this layer in place: not with bias=False (no bias tensors to fold),
+    /// projections (W_hr) or a reset-before-product GRU (its W_hh halves); those get a new packed layer instead.
+    /// </summary>
+    public bool RepacksInPlace => options.Bias && options.ProjectionSize == 0 && (options.Cell != CellKind.Gru || options.LinearBeforeReset);
+
+    // b_ih + b_hh, as the input projection adds it once; a GRU's n block keeps b_in alone and b_hn apart (r multiplies
+    // only the recurrent part of n). bias=False: zeros, the same kernels.
+    private static void FoldBias(RecurrentOptions o, ParameterSet p, int layer, int direction, Span<float> bias, Span<float> hiddenBias)
+    {
+        if (!o.Bias)
+        {
+            bias.Clear();
+            hiddenBias.Clear();
+            return;
+        }
+        float[] bih = p.Get(layer, direction, ParameterRole.BiasIh), bhh = p.Get(layer, direction, ParameterRole.BiasHh);
+        for (int i = 0; i < bias.Length; i++)
+        {
+            bias[i] = bih[i] + bhh[i];
+        }
+        if (o.Cell == CellKind.Gru)
+        {
+            int h = o.HiddenSize;
+            bih.AsSpan(2 * h, h).CopyTo(bias[(2 * h)..]);
+            bhh.AsSpan(2 * h, h).CopyTo(hiddenBias);
         }
     }
 

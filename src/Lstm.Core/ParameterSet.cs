@@ -24,7 +24,8 @@ public sealed class ParameterSet
     /// <summary>The tensor named <paramref name="name"/> (the live array, not a copy).</summary>
     public float[] this[string name] => values[IndexOf(name)];
 
-    internal float[] this[int i] => values[i];
+    /// <summary>The tensor at position <paramref name="i"/> of <see cref="Infos"/> (<c>state_dict</c> order; the live array).</summary>
+    public float[] this[int i] => values[i];
 
     // Looked up once per layer and direction whenever a network is packed or a backward pass begins: a scan made
     // loading quadratic in the layer count (L = 20,000: 13.5 s).

@@ -127,6 +127,10 @@ public sealed partial class RecurrentNetwork
             {
                 new FiniteProbe(nameof(x), 0, 0, t).Rows(input.AsSpan(t * batch * o.InputSize), batch, o.InputSize, o.InputSize);
             }
+            if (packing is not null && o.Cell == CellKind.Gru)
+            {
+                throw new NotSupportedException("Variable lengths with GRU cells are not supported yet; pass lengths equal to T or run rows of one length together.");
+            }
             packing?.ToSorted(input, steps, o.InputSize, h0All, c0All, h);
             float[]? gateScratch = training ? null : Scratch(rows * gh);
             float[]? cScratch = training || o.Cell == CellKind.Rnn ? null : Scratch(2 * batch * h); // GRU: what GruPass saves
@@ -233,15 +237,29 @@ public sealed partial class RecurrentNetwork
     public InputGradients Backward(TrainingTrace trace, ReadOnlySpan<float> dy, ReadOnlySpan<float> dhn, ReadOnlySpan<float> dcn, ParameterSet gradients)
     {
         ArgumentNullException.ThrowIfNull(trace);
-        ArgumentNullException.ThrowIfNull(gradients);
-        ThrowUnlessFloat32(nameof(Backward));
-        ObjectDisposedException.ThrowIf(trace.Disposed, trace);
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
         RecurrentOptions o = Options;
         if (o.ProjectionSize > 0)
         {
             return BackwardProjected(trace, dy, dhn, dcn, gradients);
         }
+        if (trace.Packing is not null)
+        {
+            return BackwardPackedBatch(trace, dy, dhn, dcn, gradients);
+        }
+        int state = o.Directions * o.Layers * trace.Batch * o.HiddenSize; // the forward pass checked that these fit an array
+        float[] dx = new float[trace.Steps * trace.Batch * o.InputSize], dh0 = new float[state], dc0 = o.HasCellState ? new float[state] : [];
+        BackwardInto(trace, dy, dhn, dcn, gradients, dx, dh0, dc0); // RecurrentNetwork.Training.cs
+        return new InputGradients(dx, dh0, dc0);
+    }
+
+    // A variable-length batch's backward pass (its trace is in sorted row order), on the calling thread.
+    private InputGradients BackwardPackedBatch(TrainingTrace trace, ReadOnlySpan<float> dy, ReadOnlySpan<float> dhn, ReadOnlySpan<float> dcn, ParameterSet gradients)
+    {
+        ArgumentNullException.ThrowIfNull(gradients);
+        ThrowUnlessFloat32(nameof(Backward));
+        ObjectDisposedException.ThrowIf(trace.Disposed, trace);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        RecurrentOptions o = Options;
         int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize;
         int rows = steps * batch; // the forward pass that made the trace checked that T·B·G·H fits an array
         if (trace.LayerOutputs.Length != l || gradients.Infos.Count != parameters.Infos.Count)
@@ -319,19 +337,6 @@ public sealed partial class RecurrentNetwork
                     {
                         buffers.Alive = packing.Alive;
                         SequencePass.BackwardPacked(o, Packed(layer, dir), dir, steps, batch, buffers, grads, Path);
-                        continue;
-                    }
-                    if (Threads > 1 && !o.Peepholes && batch >= SplitSequence.RowsPerMemberForBatchSplit * Threads)
-                    {
-                        Team team = TryTeam();
-                        try
-                        {
-                            SplitBackward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, dAbove, dx, grads.Dhn, grads.Dcn, dh0, dc0, state, grads, Path);
-                        }
-                        finally
-                        {
-                            ReturnTeam(team);
-                        }
                         continue;
                     }
                     SequencePass.Backward(o, Packed(layer, dir), dir, steps, batch, buffers, grads, Path);

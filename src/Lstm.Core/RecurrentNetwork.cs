@@ -94,14 +94,14 @@ public sealed partial class RecurrentNetwork
     /// <summary>A copy of the parameter named <paramref name="name"/>.</summary>
     public float[] GetParameter(string name) => StoredWeights(name) ?? (float[])parameters[name].Clone();
 
-    /// <summary>Sets one parameter and repacks its layer and direction. Not safe while another thread runs the network.</summary>
+    /// <summary>Sets one parameter and repacks its layer and direction in place. Not safe while another thread runs the network.</summary>
     public void SetParameter(string name, ReadOnlySpan<float> values)
     {
         ThrowUnlessFloat32(nameof(SetParameter));
         ParameterInfo info = parameters.Infos[parameters.IndexOf(name)];
         ShapeCheck.Exact(values, nameof(values), info.Shape);
         values.CopyTo(parameters[name]);
-        packed[(info.Layer * Options.Directions) + info.Direction] = new PackedLayer(Options, parameters, info.Layer, info.Direction);
+        Repack((info.Layer * Options.Directions) + info.Direction);
     }
 
     /// <summary>A zeroed set of gradient tensors for this network, for <see cref="Backward(TrainingTrace, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ParameterSet)"/> to accumulate into.</summary>
@@ -109,7 +109,8 @@ public sealed partial class RecurrentNetwork
 
     /// <summary>
     /// Lets <paramref name="update"/> change the live parameter tensors (an optimizer step, a load), then repacks every
-    /// layer once. Not safe while another thread runs the network.
+    /// layer once, into the buffers it already has (its thread slices too): no allocation. Not safe while another
+    /// thread runs the network (a forward pass, a step or a backward pass there would read a mix of old and new weights).
     /// </summary>
     public void UpdateParameters(Action<ParameterSet> update)
     {
@@ -124,6 +125,19 @@ public sealed partial class RecurrentNetwork
     private void RepackAll()
     {
         for (int i = 0; i < packed.Length; i++)
+        {
+            Repack(i);
+        }
+    }
+
+    // Into the layer's own buffers where it can (no allocation); bias=False, projections and a reset-before-product GRU get a new packed layer.
+    private void Repack(int i)
+    {
+        if (packed[i].RepacksInPlace)
+        {
+            packed[i].Repack(parameters);
+        }
+        else
         {
             packed[i] = new PackedLayer(Options, parameters, i / Options.Directions, i % Options.Directions);
         }

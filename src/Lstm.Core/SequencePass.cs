@@ -130,15 +130,17 @@ internal static partial class SequencePass
             return;
         }
         float[] dGates = ArrayPool<float>.Shared.Rent(GateGradientLength(o, m)), hPrevAll = ArrayPool<float>.Shared.Rent(m * o.HiddenSize);
+        float[] scratch = ArrayPool<float>.Shared.Rent(3 * batch * o.HiddenSize);
         try
         {
-            BackwardSteps(o, w, dir, steps, batch, 0, batch, buf, g, path, dGates, hPrevAll);
+            BackwardSteps(o, w, dir, steps, batch, 0, batch, buf, g, path, dGates, hPrevAll, scratch);
             WeightGradients(o, w, m, 0, gh, 0, m, buf, g, path, dGates, hPrevAll);
         }
         finally
         {
             ArrayPool<float>.Shared.Return(dGates);
             ArrayPool<float>.Shared.Return(hPrevAll);
+            ArrayPool<float>.Shared.Return(scratch);
         }
     }
 
@@ -151,16 +153,16 @@ internal static partial class SequencePass
     /// <summary>
     /// Carries batch rows [b0, b0 + nb) back through all T steps (dh_{t-1} of a row depends only on that row's dG_t,
     /// so a team splits them with no barrier), filling their rows of dGates [T·B, G·H] and hPrevAll [T·B, H] (h_{t-1}
-    /// of every step, for dW_hh in one GEMM), and writes their dh0 and dc0.
+    /// of every step, for dW_hh in one GEMM), and writes their dh0 and dc0. <paramref name="scratch"/> [3, B, H] holds
+    /// the running dh, dh + dY and dc of every row (these rows' parts only are touched).
     /// </summary>
     public static void BackwardSteps(RecurrentOptions o, PackedLayer w, int dir, int steps, int batch, int b0, int nb, Buffers buf, Gradients g,
-        SimdPath path, Span<float> dGates, Span<float> hPrevAll)
+        SimdPath path, Span<float> dGates, Span<float> hPrevAll, Span<float> scratch)
     {
         int h = o.HiddenSize, gh = o.Gates * h, ldy = o.OutputSize;
-        float[] dh = new float[nb * h], dhTotal = new float[nb * h], dc = new float[nb * h];
-        float[]? gruScratch = null;
-        if (!g.Dhn.IsEmpty) g.Dhn.Slice(b0 * h, nb * h).CopyTo(dh);
-        if (!g.Dcn.IsEmpty) g.Dcn.Slice(b0 * h, nb * h).CopyTo(dc);
+        Span<float> dh = scratch.Slice(b0 * h, nb * h), dhTotal = scratch.Slice((batch + b0) * h, nb * h), dc = scratch.Slice(((2 * batch) + b0) * h, nb * h);
+        if (g.Dhn.IsEmpty) dh.Clear(); else g.Dhn.Slice(b0 * h, nb * h).CopyTo(dh);
+        if (g.Dcn.IsEmpty) dc.Clear(); else g.Dcn.Slice(b0 * h, nb * h).CopyTo(dc);
 
         for (int s = steps - 1; s >= 0; s--)
         {
@@ -169,7 +171,7 @@ internal static partial class SequencePass
             {
                 int row = (t * batch) + b0 + r;
                 // dh_t = dY_t (from above) + dh (from step t+1 through W_hh)
-                TensorPrimitives.Add(g.DY.Slice((row * ldy) + (dir * h), h), dh.AsSpan(r * h, h), dhTotal.AsSpan(r * h, h));
+                TensorPrimitives.Add(g.DY.Slice((row * ldy) + (dir * h), h), dh.Slice(r * h, h), dhTotal.Slice(r * h, h));
                 ReadOnlySpan<float> hp = s == 0 ? buf.H0.Slice((b0 + r) * h, h) : buf.Y.Slice((((tPrev * batch) + b0 + r) * ldy) + (dir * h), h);
                 hp.CopyTo(hPrevAll.Slice(row * h, h));
             }
@@ -178,9 +180,8 @@ internal static partial class SequencePass
             if (o.Cell == CellKind.Gru)
             {
                 ReadOnlySpan<float> hPrevRows = s == 0 ? buf.H0[(b0 * h)..] : buf.Y[((((tPrev * batch) + b0) * ldy) + (dir * h))..];
-                gruScratch ??= new float[nb * h];
                 GruPass.BackwardStep(o, w, nb, gt, buf.C.Slice(((t * batch) + b0) * h, nb * h), hPrevRows, s == 0 ? h : ldy, dhTotal,
-                    dgt, dGates.Slice((((steps * batch) + (t * batch) + b0) * gh), nb * gh), dh, gruScratch, path);
+                    dgt, dGates.Slice((((steps * batch) + (t * batch) + b0) * gh), nb * gh), dh, dc, path); // a GRU has no c: dc's rows are its scratch
                 continue;
             }
             if (o.Cell == CellKind.Lstm)
@@ -193,7 +194,7 @@ internal static partial class SequencePass
                 for (int r = 0; r < nb; r++)
                 {
                     // dG_t = dh_t ⊙ (1 - h_t²), or dh_t where h_t > 0 (ReLU)
-                    RnnActivation.Backward(o, buf.Y.Slice((((t * batch) + b0 + r) * ldy) + (dir * h), h), dhTotal.AsSpan(r * h, h), dgt.Slice(r * h, h), path);
+                    RnnActivation.Backward(o, buf.Y.Slice((((t * batch) + b0 + r) * ldy) + (dir * h), h), dhTotal.Slice(r * h, h), dgt.Slice(r * h, h), path);
                 }
             }
             Gemm.MultiplyByWeights(dgt, nb, w.RecurrentWeights.Float, dh, path: path); // dh_{t-1} = dG_t·W_hh

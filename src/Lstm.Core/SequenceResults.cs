@@ -35,9 +35,12 @@ public sealed class SequenceOutput(float[] output, float[] hn, float[] cn)
 
 /// <summary>
 /// A training forward pass: its outputs plus exactly what <see cref="RecurrentNetwork.Backward(TrainingTrace, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ParameterSet)"/> needs: each
-/// layer's input and output, the gate activations and c_t of every step, and h0, c0. Those buffers come from a shared
-/// pool: <see cref="Dispose"/> gives them back once the backward pass is done (an undisposed trace is simply
-/// collected). <see cref="Result"/> stays valid after Dispose.
+/// layer's input and output, the gate activations and c_t of every step, and h0, c0. From
+/// <see cref="RecurrentNetwork.ForwardTraining(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Training.SeededRandom)"/>
+/// those buffers come from a shared pool: <see cref="Dispose"/> gives them back once the backward pass is done (an
+/// undisposed trace is simply collected), and <see cref="Result"/> stays valid after Dispose. From
+/// <see cref="RecurrentNetwork.CreateTrace"/> the trace owns its buffers and every training pass into it reuses them
+/// (<see cref="Result"/> is overwritten by each); Dispose ends it.
 /// </summary>
 public sealed class TrainingTrace : IDisposable
 {
@@ -74,6 +77,14 @@ public sealed class TrainingTrace : IDisposable
     internal float[] C0 { get; }              // [D·L, B, H]
 
     internal float[]?[] DropoutMasks { get; init; } = []; // [L][T·B, D·H] or null per layer
+
+    internal RecurrentNetwork? Owner { get; init; }           // CreateTrace's network: the buffers below are this trace's own
+
+    internal TrainingWorkspace? Workspace { get; init; }      // the backward pass's buffers (CreateTrace)
+
+    internal float[]?[] MaskBuffers { get; init; } = [];      // [L] the dropout masks' own arrays, made at the first pass with dropout (CreateTrace)
+
+    internal float[]?[] MaskedInputs { get; init; } = [];     // [L] layer l's output times its mask: layer l + 1's input (CreateTrace)
 
     internal List<float[]>? Borrowed { get; init; }
 

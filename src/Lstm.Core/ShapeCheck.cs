@@ -1,19 +1,22 @@
 namespace Lstm.Core;
 
-/// <summary>Shape checks whose messages name the argument, the expected shape and the actual length.</summary>
+/// <summary>
+/// Shape checks whose messages name the argument, the expected shape and the actual length. The shapes are spans, so
+/// a check that passes allocates nothing (training steps and stream steps run them every time).
+/// </summary>
 internal static class ShapeCheck
 {
-    public static void Exact(ReadOnlySpan<float> span, string name, params int[] shape)
+    public static void Exact(ReadOnlySpan<float> span, string name, params ReadOnlySpan<int> shape)
     {
         long expected = 1;
         foreach (int d in shape) expected *= d;
         if (span.Length != expected)
         {
-            throw new ArgumentException($"{name} has {span.Length} elements; expected shape [{string.Join(", ", shape)}] = {expected} elements.", name);
+            throw new ArgumentException($"{name} has {span.Length} elements; expected shape [{string.Join(", ", shape.ToArray())}] = {expected} elements.", name);
         }
     }
 
-    public static void ExactOrEmpty(ReadOnlySpan<float> span, string name, params int[] shape)
+    public static void ExactOrEmpty(ReadOnlySpan<float> span, string name, params ReadOnlySpan<int> shape)
     {
         if (!span.IsEmpty)
         {
@@ -25,7 +28,7 @@ internal static class ShapeCheck
     /// The element count of a buffer sized by the product of <paramref name="dims"/>, or a clear error (before anything
     /// is allocated) when it exceeds the largest .NET array.
     /// </summary>
-    public static int Elements(string name, string what, params long[] dims)
+    public static int Elements(string name, string what, params ReadOnlySpan<long> dims)
     {
         long n = 1;
         foreach (long d in dims)
@@ -35,7 +38,7 @@ internal static class ShapeCheck
         if (n > Array.MaxLength)
         {
             throw new ArgumentOutOfRangeException(name,
-                $"{what} [{string.Join(", ", dims)}] needs more than {Array.MaxLength:N0} elements, the largest .NET array; use fewer steps or a smaller batch.");
+                $"{what} [{string.Join(", ", dims.ToArray())}] needs more than {Array.MaxLength:N0} elements, the largest .NET array; use fewer steps or a smaller batch.");
         }
         return (int)n;
     }

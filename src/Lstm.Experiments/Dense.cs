@@ -6,7 +6,7 @@ namespace Lstm.Experiments;
 /// <summary>A dense output layer y = x·Wᵀ + b, W [O, I]; the softmax or identity that follows lives in the loss.</summary>
 public sealed class Dense
 {
-    private PackedMatrix packed;
+    private readonly PackedMatrix packed;
 
     public Dense(int inputs, int outputs, SeededRandom random)
     {
@@ -19,7 +19,7 @@ public sealed class Dense
         Bias = new float[outputs];
         double bound = 1 / Math.Sqrt(inputs);
         for (int i = 0; i < Weight.Length; i++) Weight[i] = (float)random.Uniform(-bound, bound);
-        packed = Repack();
+        packed = PackedMatrix.Pack(Weight, Outputs, Inputs, Bias, forBackward: true);
     }
 
     public int Inputs { get; }
@@ -32,8 +32,8 @@ public sealed class Dense
     /// <summary>[O], live.</summary>
     public float[] Bias { get; }
 
-    /// <summary>Repacks after <see cref="Weight"/> or <see cref="Bias"/> changed.</summary>
-    public void Update() => packed = Repack();
+    /// <summary>Repacks (in place: no allocation) after <see cref="Weight"/> or <see cref="Bias"/> changed.</summary>
+    public void Update() => packed.Repack(Weight, Bias);
 
     /// <summary>y [rows, O] = x [rows, I]·Wᵀ + b.</summary>
     public void Forward(ReadOnlySpan<float> x, int rows, Span<float> y) => Gemm.Multiply(x, rows, packed, y);
@@ -50,6 +50,4 @@ public sealed class Dense
             TensorPrimitives.Add(dBias, dy.Slice(r * Outputs, Outputs), dBias);
         }
     }
-
-    private PackedMatrix Repack() => PackedMatrix.Pack(Weight, Outputs, Inputs, Bias, forBackward: true);
 }

@@ -4,7 +4,7 @@ namespace Lstm.Simd;
 
 /// <summary>
 /// A weight matrix W[N×K] (such as PyTorch's <c>weight_ih</c> <c>[4H, I]</c>) and an optional bias[N], packed once
-/// into the panel layout the GEMM kernels read. Immutable after packing; safe to share between threads.
+/// into the panel layout the GEMM kernels read. Safe to share between threads; only <see cref="Repack"/> changes it.
 /// </summary>
 public sealed class PackedMatrix
 {
@@ -65,6 +65,31 @@ public sealed class PackedMatrix
         }
         AlignedBuffer? backward = forBackward ? PackTransposed(weights, rows, columns) : null;
         return new PackedMatrix(rows, columns, forward, packedBias, backward);
+    }
+
+    /// <summary>
+    /// Packs new values of the same shape into this matrix's own buffers (the forward panels, the bias and, if they were
+    /// packed, the backward panels), allocating nothing: a training step's weight update. A GEMM reading this matrix on
+    /// another thread meanwhile would see a mix of old and new weights, so the owner must not repack during a run.
+    /// <paramref name="bias"/> must be given exactly when the matrix was packed with one.
+    /// </summary>
+    public void Repack(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias = default)
+    {
+        Check.Length(weights, (long)Rows * Columns, nameof(weights), Rows, Columns);
+        if (HasBias)
+        {
+            Check.Length(bias, Rows, nameof(bias), Rows);
+        }
+        else if (!bias.IsEmpty)
+        {
+            throw new ArgumentException($"bias: this matrix was packed without a bias, so none can be repacked; {bias.Length} values given.", nameof(bias));
+        }
+        PanelLayout.Pack(weights, Columns, Rows, 1, Columns, forward.Span);
+        bias.CopyTo(this.bias is null ? default : this.bias.Span); // the padding beyond Rows stays 0 from Pack
+        if (Volatile.Read(ref backward) is { } transposed)
+        {
+            PanelLayout.Pack(weights, Rows, Columns, Columns, 1, transposed.Span);
+        }
     }
 
     /// <summary>Unpacks W back to row-major <c>[Rows, Columns]</c>.</summary>

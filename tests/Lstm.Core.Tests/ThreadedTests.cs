@@ -143,13 +143,35 @@ public class ThreadedTrainingTests
     {
         foreach (bool parallel in new[] { true, false })
         {
-            Helpers.WithTeamMode(parallel, () => TrainingCase(threads, batch, lstm, bidirectional, dropout));
+            Helpers.WithTeamMode(parallel, () => TrainingCase(threads, batch, lstm, bidirectional, dropout, 70));
         }
     }
 
-    private static void TrainingCase(int threads, int batch, bool lstm, bool bidirectional, float dropout)
+    // Backward split by hidden units (fewer than 16 rows per thread, H ≥ 64 per thread): one barrier per step.
+    public static TheoryData<int, int, int, bool, bool, float> UnitCases() => new()
     {
-        const int T = 6, I = 5, H = 70;
+        { 2, 1, 128, true, false, 0f },     // the README's B = 1 case, two slices of 64
+        { 2, 1, 130, true, false, 0f },     // slices of 80 and 50 (not a whole panel)
+        { 2, 3, 150, true, true, 0.2f },    // bidirectional, 3 rows, dropout
+        { 3, 1, 200, true, false, 0f },     // 3 slices: 80, 80, 40
+        { 2, 1, 129, false, false, 0f },    // RNN
+        { 2, 8, 64, true, false, 0f },      // H too small for 2 slices of 64: the calling thread
+    };
+
+    [Theory]
+    [MemberData(nameof(UnitCases))]
+    public void Backward_SplitByUnits_EqualsOneThread_BitForBit(int threads, int batch, int hidden, bool lstm, bool bidirectional, float dropout)
+    {
+        foreach (bool parallel in new[] { true, false })
+        {
+            Helpers.WithTeamMode(parallel, () => TrainingCase(threads, batch, lstm, bidirectional, dropout, hidden));
+        }
+    }
+
+    private static void TrainingCase(int threads, int batch, bool lstm, bool bidirectional, float dropout, int hidden)
+    {
+        const int T = 6, I = 5;
+        int H = hidden;
         var options = new RecurrentOptions(I, H, Layers: 2, Bidirectional: bidirectional, Cell: lstm ? CellKind.Lstm : CellKind.Rnn);
         RecurrentNetwork net = RecurrentNetwork.Create(options, 3);
         float[] x = Helpers.ToFloat(Helpers.Uniform(T * batch * I, 4)), dy = Helpers.ToFloat(Helpers.Uniform(T * batch * options.OutputSize, 5));
@@ -165,7 +187,12 @@ public class ThreadedTrainingTests
 
         var (y1, d1, g1) = Train();
         net.Threads = threads;
+        long unitRuns = Lstm.Core.Threading.SplitBackwardUnits.Runs;
         var (yn, dn, gn) = Train();
+        if (batch < 16 * threads && H >= RecurrentNetwork.MinUnitsPerThread * threads)
+        {
+            Assert.True(Lstm.Core.Threading.SplitBackwardUnits.Runs > unitRuns, "the backward pass was split by units");
+        }
         net.Dispose();
         Helpers.AssertBitwise(y1.Output, yn.Output, "y");
         Helpers.AssertBitwise(y1.Cn, yn.Cn, "cn");

@@ -16,10 +16,8 @@ internal sealed class HiddenSlice
         Start = start;
         Count = count;
         float[] sb = new float[gates * count];
-        for (int g = 0; g < gates; g++)
-        {
-            Array.Copy(layer.Bias, (g * h) + start, sb, g * count, count);
-        }
+        GatherBias(layer.Bias, h, gates, start, count, sb);
+        bias = sb;
         InputWeights = layer.InputWeights.Units(gates, h, start, count, sb);
         RecurrentWeights = layer.RecurrentWeights.Units(gates, h, start, count, default);
         float[] peepholes = layer.Peepholes;
@@ -29,6 +27,8 @@ internal sealed class HiddenSlice
 
     /// <summary>GRU: b_hn of these units [Count]; else empty.</summary>
     public float[] HiddenBias { get; }
+
+    private readonly float[] bias;
 
     public int Start { get; }
 
@@ -54,16 +54,56 @@ internal sealed class HiddenSlice
         {
             parts = 1; // its candidate GEMM reads r⊙h' of every unit: a barrier mid-step that the unit split does not have
         }
-        int chunk = (h + parts - 1) / parts;
-        if (h >= 16 * parts)
-        {
-            chunk = (chunk + 15) / 16 * 16;
-        }
+        int chunk = Chunk(h, parts);
         var slices = new List<HiddenSlice>();
         for (int start = 0; start < h; start += chunk)
         {
             slices.Add(new HiddenSlice(o, layer, start, Math.Min(chunk, h - start)));
         }
         return [.. slices];
+    }
+
+    /// <summary>Units per slice (the last may have fewer): whole 16-unit blocks where H allows.</summary>
+    internal static int Chunk(int h, int parts)
+    {
+        int chunk = (h + parts - 1) / parts;
+        return h >= 16 * parts ? (chunk + 15) / 16 * 16 : chunk;
+    }
+
+    /// <summary>
+    /// Packs this slice's rows of the layer's new float32 weights into its own buffers (<paramref name="gather"/> holds
+    /// them on the way, at least G·Count × max(in, H)): part of <see cref="PackedLayer.Repack"/>.
+    /// </summary>
+    internal void Refresh(RecurrentOptions o, PackedLayer layer, ReadOnlySpan<float> wih, ReadOnlySpan<float> whh, Span<float> gather)
+    {
+        int h = o.HiddenSize, gates = o.Gates, inSize = InputWeights.Columns;
+        GatherBias(layer.Bias, h, gates, Start, Count, bias);
+        InputWeights.Float.Repack(GatherRows(wih, inSize, gates, h, gather), bias);
+        RecurrentWeights.Float.Repack(GatherRows(whh, h, gates, h, gather));
+        layer.HiddenBias.AsSpan().Slice(HiddenBias.Length == 0 ? 0 : Start, HiddenBias.Length).CopyTo(HiddenBias);
+        if (Peepholes.Length > 0)
+        {
+            for (int g = 0; g < 3; g++)
+            {
+                layer.Peepholes.AsSpan((g * h) + Start, Count).CopyTo(Peepholes.AsSpan(g * Count));
+            }
+        }
+    }
+
+    private ReadOnlySpan<float> GatherRows(ReadOnlySpan<float> all, int columns, int gates, int h, Span<float> into)
+    {
+        for (int g = 0; g < gates; g++)
+        {
+            all.Slice(((g * h) + Start) * columns, Count * columns).CopyTo(into[(g * Count * columns)..]);
+        }
+        return into[..(gates * Count * columns)];
+    }
+
+    private static void GatherBias(float[] all, int h, int gates, int start, int count, float[] into)
+    {
+        for (int g = 0; g < gates; g++)
+        {
+            Array.Copy(all, (g * h) + start, into, g * count, count);
+        }
     }
 }

@@ -124,17 +124,22 @@ public static class GradientClipping
     public static double ClipByGlobalNorm(IEnumerable<float[]> gradients, double maxNorm)
     {
         ArgumentNullException.ThrowIfNull(gradients);
-        var list = gradients.ToList();
+        return ClipByGlobalNorm((IReadOnlyList<float[]>)gradients.ToList(), maxNorm);
+    }
+
+    /// <summary>The same on a list a trainer keeps: indexed, no enumerator, so a training step allocates nothing here.</summary>
+    public static double ClipByGlobalNorm(IReadOnlyList<float[]> list, double maxNorm)
+    {
         double sq = 0;
-        foreach (float[] g in list)
-            foreach (float v in g)
+        for (int i = 0; i < list.Count; i++)
+            foreach (float v in list[i])
                 sq += (double)v * v;
         double norm = Math.Sqrt(sq);
         if (double.IsFinite(norm) && norm > maxNorm && maxNorm > 0)
         {
             float scale = (float)(maxNorm / norm);
-            foreach (float[] g in list)
-                System.Numerics.Tensors.TensorPrimitives.Multiply(g, scale, g);
+            for (int i = 0; i < list.Count; i++)
+                System.Numerics.Tensors.TensorPrimitives.Multiply(list[i], scale, list[i]);
         }
         return norm;
     }

@@ -18,6 +18,12 @@ public sealed class CharTrainer
     private readonly Optimizer optimizer;
     private readonly SeededRandom random;
     private readonly long[] positions;
+    private readonly LearningRateSchedule schedule;
+    // A step's buffers, made once: the one-hot input, targets, logits and their gradient, the trace and the gradients.
+    private readonly float[] x, logits, dLogits;
+    private readonly int[] targets;
+    private readonly TrainingTrace trace;
+    private readonly HeadedGradients gradients;
     private float[] carriedH, carriedC;
     private string? poisonedAt; // set when an update made a parameter non-finite: nothing may be saved after that
 
@@ -40,6 +46,14 @@ public sealed class CharTrainer
         int state = o.Layers * o.Batch * o.Hidden;
         carriedH = new float[state];
         carriedC = model.Network.Options.HasCellState ? new float[state] : [];
+        schedule = new LearningRateSchedule(o.LearningRate, o.DecayEvery, o.DecayFactor);
+        int rows = o.SequenceLength * o.Batch, v = model.Vocabulary.Length;
+        x = new float[rows * v];
+        logits = new float[rows * v];
+        dLogits = new float[rows * v];
+        targets = new int[rows];
+        trace = model.Network.CreateTrace(o.SequenceLength, o.Batch);
+        gradients = new HeadedGradients(model.Network, model.Head);
     }
 
     public CharLanguageModel Model { get; }
@@ -50,13 +64,14 @@ public sealed class CharTrainer
     /// <summary>
     /// One truncated-BPTT step over all lanes. Returns the mean cross-entropy (nats per character). Throws
     /// <see cref="TrainingDivergedException"/> before touching the parameters if the loss or the gradient is not finite.
+    /// Every buffer is the trainer's own, made once: after the first step a step allocates nothing (on the calling
+    /// thread and on the network's worker threads).
     /// </summary>
     public double TrainStep()
     {
         CharModelOptions o = Model.Options;
         int t = o.SequenceLength, b = o.Batch, v = Model.Vocabulary.Length;
-        float[] x = new float[t * b * v];
-        int[] targets = new int[t * b];
+        Array.Clear(x);
         for (int lane = 0; lane < b; lane++)
         {
             for (int s = 0; s < t; s++)
@@ -68,18 +83,17 @@ public sealed class CharTrainer
         }
 
         RecurrentNetwork net = Model.Network;
-        using TrainingTrace trace = net.ForwardTraining(x, t, b, carriedH, carriedC, o.Dropout, random);
-        float[] logits = new float[t * b * v], dLogits = new float[t * b * v];
+        net.ForwardTrainingInto(trace, x, carriedH, carriedC, o.Dropout, random);
         Model.Head.Forward(trace.Result.Output, t * b, logits);
         double loss = Losses.SoftmaxCrossEntropy(logits, t * b, v, targets, dLogits);
 
-        var gradients = HeadedGradients.Backward(net, Model.Head, trace, dLogits, t * b);
+        gradients.Refill(net, Model.Head, trace, dLogits, t * b);
         double norm = gradients.ClipByGlobalNorm(o.ClipNorm);
         if (!double.IsFinite(loss) || !double.IsFinite(norm))
         {
             throw new TrainingDivergedException($"Training diverged at step {Step + 1}: loss {loss}, gradient norm {norm}. The parameters were not updated.");
         }
-        double learningRate = new LearningRateSchedule(o.LearningRate, o.DecayEvery, o.DecayFactor).At(Step);
+        double learningRate = schedule.At(Step);
         if (gradients.Apply(net, Model.Head, optimizer, learningRate) is { } poisoned)
         {
             poisonedAt = $"{poisoned} after the update of step {Step + 1}";
@@ -87,8 +101,8 @@ public sealed class CharTrainer
                 + $"(learning rate {learningRate}) made {poisoned}. This trainer's parameters are no longer usable and it will not save them.");
         }
 
-        carriedH = trace.Result.Hn;
-        carriedC = trace.Result.Cn;
+        trace.Result.Hn.CopyTo(carriedH, 0); // the trace's arrays are refilled by the next step
+        trace.Result.Cn.CopyTo(carriedC, 0);
         for (int lane = 0; lane < b; lane++)
         {
             positions[lane] = (positions[lane] + t) % (codes.Length - 1);

@@ -1,0 +1,344 @@
+using Lstm.Core.Threading;
+
+namespace Lstm.Core;
+
+public sealed partial class RecurrentNetwork
+{
+    private TrainingWorkspace? idleWorkspace; // Backward of a pooled trace borrows it (one kept, like the team)
+
+    /// <summary>Bytes the worker threads of the team this network keeps have allocated (tests: 0 without workers).</summary>
+    internal long WorkerAllocatedBytes => Volatile.Read(ref idleTeam)?.WorkerAllocatedBytes ?? 0;
+
+    /// <summary>
+    /// A trace for sequences of exactly <paramref name="steps"/> × <paramref name="batch"/> that owns every buffer a
+    /// training step needs, those of the backward pass too. <see cref="ForwardTrainingInto"/>
+    /// refills it (its <see cref="TrainingTrace.Result"/> arrays are overwritten each time) and
+    /// <see cref="BackwardInto"/>
+    /// reads it, so that after the first step neither allocates. One pass at a time; Dispose ends it.
+    /// </summary>
+    public TrainingTrace CreateTrace(int steps, int batch)
+    {
+        ThrowUnlessFloat32(nameof(CreateTrace));
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        RecurrentOptions o = Options;
+        if (o.ProjectionSize > 0)
+        {
+            throw new NotSupportedException("A reusable trace for a network with projections is not supported yet; use ForwardTraining.");
+        }
+        ShapeCheck.NonNegative(steps, nameof(steps));
+        ShapeCheck.NonNegative(batch, nameof(batch));
+        int l = o.Layers, d = o.Directions, h = o.HiddenSize, gh = o.Gates * h;
+        int rows = ShapeCheck.Elements(nameof(steps), "the rows steps × batch", steps, batch);
+        ShapeCheck.Elements(nameof(steps), "the gate buffer steps × batch × gates·hidden", steps, batch, gh);
+        ShapeCheck.Elements(nameof(steps), "a layer's output steps × batch × directions·hidden", steps, batch, o.OutputSize);
+        ShapeCheck.Elements(nameof(steps), "the input steps × batch × input", steps, batch, o.InputSize);
+        int state = ShapeCheck.Elements(nameof(batch), "the states directions·layers × batch × hidden", d * l, batch, h);
+        bool lstm = o.HasCellState;
+        var inputs = new float[l][];
+        var outputs = new float[l][];
+        var gates = new float[l * d][];
+        var cells = new float[l * d][];
+        inputs[0] = new float[rows * o.InputSize];
+        for (int layer = 0; layer < l; layer++)
+        {
+            outputs[layer] = new float[rows * o.OutputSize];
+            if (layer > 0)
+            {
+                inputs[layer] = outputs[layer - 1]; // a masked copy instead while dropout is on
+            }
+            for (int dir = 0; dir < d; dir++)
+            {
+                gates[(layer * d) + dir] = new float[rows * gh];
+                cells[(layer * d) + dir] = o.Cell != CellKind.Rnn ? new float[rows * h] : []; // c_t, or what a GRU's backward reads
+            }
+        }
+        var result = new SequenceOutput(o.BatchFirst ? new float[rows * o.OutputSize] : outputs[l - 1], new float[state], lstm ? new float[state] : []);
+        return new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, new float[state], lstm ? new float[state] : [])
+        {
+            DropoutMasks = new float[]?[l],
+            MaskBuffers = new float[]?[l],
+            MaskedInputs = new float[]?[l],
+            Owner = this,
+            Workspace = new TrainingWorkspace(o, steps, batch),
+        };
+    }
+
+    /// <summary>
+    /// <see cref="ForwardTraining(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Training.SeededRandom?)"/>
+    /// into a trace from <see cref="CreateTrace"/> (its steps and batch): the same values bit for bit, and no allocation
+    /// once the trace has run a pass (with dropout: a pass with dropout). With <see cref="Threads"/> &gt; 1 it splits the
+    /// rows at 16 per thread and more, and below that the hidden units when H ≥ <see cref="MinUnitsPerThread"/> per
+    /// thread (as <c>Forward</c> does; the pooled <c>ForwardTraining</c> splits rows only).
+    /// </summary>
+    public void ForwardTrainingInto(TrainingTrace trace, ReadOnlySpan<float> x, ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default,
+        float dropout = 0, Training.SeededRandom? random = null)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        ThrowUnlessFloat32(nameof(ForwardTrainingInto));
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ObjectDisposedException.ThrowIf(trace.Disposed, trace);
+        if (!ReferenceEquals(trace.Owner, this))
+        {
+            throw new ArgumentException("trace: a trace from this network's CreateTrace is needed (this one is pooled, or another network's).", nameof(trace));
+        }
+        if (dropout is < 0 or >= 1 || float.IsNaN(dropout))
+        {
+            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1).");
+        }
+        if (dropout > 0 && random is null)
+        {
+            throw new ArgumentNullException(nameof(random), "Dropout needs a seeded random source.");
+        }
+        RecurrentOptions o = Options;
+        int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize, rows = steps * batch;
+        ShapeCheck.Exact(x, nameof(x), o.BatchFirst ? [batch, steps, o.InputSize] : [steps, batch, o.InputSize]);
+        ShapeCheck.ExactOrEmpty(h0, nameof(h0), d * l, batch, h);
+        ShapeCheck.ExactOrEmpty(c0, nameof(c0), d * l, batch, h);
+        if (!o.HasCellState && !c0.IsEmpty)
+        {
+            throw new ArgumentException($"{NoCellState(o)}; c0 must be empty.", nameof(c0));
+        }
+        Fill(trace.H0, h0);
+        Fill(trace.C0, c0);
+        if (CheckFinite)
+        {
+            new FiniteProbe(nameof(h0), 0, 0, -1).Rows(trace.H0, d * l * batch, h, h);
+            new FiniteProbe(nameof(c0), 0, 0, -1).Rows(trace.C0, trace.C0.Length / h, h, h);
+        }
+        float[] input = trace.LayerInputs[0];
+        Layout.ToTimeMajor(x, steps, batch, o.InputSize, o.BatchFirst, input);
+        for (int t = 0; CheckFinite && t < steps; t++)
+        {
+            new FiniteProbe(nameof(x), 0, 0, t).Rows(input.AsSpan(t * batch * o.InputSize), batch, o.InputSize, o.InputSize);
+        }
+        bool threaded = Threads > 1 && !CheckFinite && rows > 0 && !o.Peepholes;
+        for (int layer = 0; layer < l; layer++)
+        {
+            float[] y = trace.LayerOutputs[layer];
+            for (int dir = 0; dir < d; dir++)
+            {
+                int slot = (layer * d) + dir, state = slot * batch * h;
+                bool rowsSplit = threaded && batch >= SplitSequence.RowsPerMemberForBatchSplit * Threads;
+                bool unitsSplit = threaded && o.Cell != CellKind.Gru && h >= MinUnitsPerThread * Threads && TrainingForwardUnits.CanSplit(Packed(layer, dir), Threads);
+                if (rowsSplit || unitsSplit)
+                {
+                    Team team = TryTeam();
+                    try
+                    {
+                        if (rowsSplit)
+                        {
+                            trace.Workspace!.RowsForward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, state, Path);
+                        }
+                        else
+                        {
+                            trace.Workspace!.UnitsForward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, state, Path);
+                        }
+                    }
+                    finally
+                    {
+                        ReturnTeam(team);
+                    }
+                    continue;
+                }
+                var buffers = new SequencePass.Buffers
+                {
+                    X = trace.LayerInputs[layer],
+                    Y = y,
+                    Gates = trace.Gates[slot],
+                    C = trace.Cells[slot],
+                    H0 = trace.H0.AsSpan(state, batch * h),
+                    C0 = o.Cell == CellKind.Lstm ? trace.C0.AsSpan(state, batch * h) : default,
+                    KeepAllC = true,
+                };
+                SequencePass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, trace.Result.Hn.AsSpan(state, batch * h),
+                    o.Cell == CellKind.Lstm ? trace.Result.Cn.AsSpan(state, batch * h) : default, Path, CheckFinite ? layer : -1);
+            }
+            if (layer < l - 1)
+            {
+                trace.DropoutMasks[layer] = dropout > 0 ? DrawMask(trace, layer, dropout, random!) : null;
+                trace.LayerInputs[layer + 1] = dropout > 0 ? trace.MaskedInputs[layer]! : y;
+            }
+        }
+        if (o.BatchFirst)
+        {
+            Layout.FromTimeMajor(trace.LayerOutputs[l - 1], steps, batch, o.OutputSize, o.BatchFirst, trace.Result.Output);
+        }
+    }
+
+    // Inverted dropout on layer's output, drawn exactly as the pooled pass draws it (same order, same bits).
+    private static float[] DrawMask(TrainingTrace trace, int layer, float dropout, Training.SeededRandom random)
+    {
+        float[] y = trace.LayerOutputs[layer];
+        float[] mask = trace.MaskBuffers[layer] ??= new float[y.Length];
+        float[] masked = trace.MaskedInputs[layer] ??= new float[y.Length];
+        float kept = 1 / (1 - dropout);
+        for (int i = 0; i < y.Length; i++)
+        {
+            mask[i] = random.NextDouble() < dropout ? 0f : kept;
+            masked[i] = y[i] * mask[i];
+        }
+        return mask;
+    }
+
+    private static void Fill(Span<float> into, ReadOnlySpan<float> from)
+    {
+        if (from.IsEmpty)
+        {
+            into.Clear();
+        }
+        else
+        {
+            from.CopyTo(into);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Backward(TrainingTrace, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ParameterSet)"/> into the caller's
+    /// buffers: <paramref name="dx"/> in the layout of x, <paramref name="dh0"/> and <paramref name="dc0"/> [D·L, B, H]; each may be
+    /// empty when not wanted (an empty dx also skips the last dX GEMM). With a trace from <see cref="CreateTrace"/> it
+    /// allocates nothing; the same values bit for bit.
+    /// </summary>
+    public void BackwardInto(TrainingTrace trace, ReadOnlySpan<float> dy, ReadOnlySpan<float> dhn, ReadOnlySpan<float> dcn, ParameterSet gradients,
+        Span<float> dx, Span<float> dh0, Span<float> dc0)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        ArgumentNullException.ThrowIfNull(gradients);
+        ThrowUnlessFloat32(nameof(BackwardInto));
+        ObjectDisposedException.ThrowIf(trace.Disposed, trace);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        RecurrentOptions o = Options;
+        int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize;
+        if (trace.LayerOutputs.Length != l || gradients.Infos.Count != parameters.Infos.Count || (trace.Owner is { } owner && owner != this))
+        {
+            throw new ArgumentException("The trace or the gradients belong to a network of another shape.", nameof(trace));
+        }
+        ShapeCheck.Exact(dy, nameof(dy), o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
+        ShapeCheck.ExactOrEmpty(dhn, nameof(dhn), d * l, batch, h);
+        ShapeCheck.ExactOrEmpty(dcn, nameof(dcn), d * l, batch, h);
+        if (!o.HasCellState && !dcn.IsEmpty)
+        {
+            throw new ArgumentException($"{NoCellState(o)}; dcn must be empty.", nameof(dcn));
+        }
+        if (o.ProjectionSize > 0 || trace.Packing is not null)
+        {
+            throw new NotSupportedException("BackwardInto does not support projections or variable lengths yet; use Backward.");
+        }
+        ShapeCheck.ExactOrEmpty(dx, nameof(dx), o.BatchFirst ? [batch, steps, o.InputSize] : [steps, batch, o.InputSize]);
+        ShapeCheck.ExactOrEmpty(dh0, nameof(dh0), d * l, batch, h);
+        if (!o.HasCellState && !dc0.IsEmpty)
+        {
+            throw new ArgumentException($"{NoCellState(o)}; dc0 must be empty.", nameof(dc0));
+        }
+        ShapeCheck.ExactOrEmpty(dc0, nameof(dc0), d * l, batch, h);
+
+        TrainingWorkspace space = trace.Workspace ?? BorrowWorkspace(steps, batch);
+        try
+        {
+            BackwardLayers(trace, dy, dhn, dcn, gradients, space, wantDx: !dx.IsEmpty);
+            if (!dx.IsEmpty)
+            {
+                Layout.FromTimeMajor(space.DAbove, steps, batch, o.InputSize, o.BatchFirst, dx);
+            }
+            if (!dh0.IsEmpty)
+            {
+                space.Dh0.CopyTo(dh0);
+            }
+            if (!dc0.IsEmpty)
+            {
+                space.Dc0.CopyTo(dc0);
+            }
+        }
+        finally
+        {
+            if (trace.Workspace is null)
+            {
+                ReturnWorkspace(space);
+            }
+        }
+    }
+
+    private TrainingWorkspace BorrowWorkspace(int steps, int batch) =>
+        Interlocked.Exchange(ref idleWorkspace, null) is { } w && w.Fits(Options, steps, batch) ? w : new TrainingWorkspace(Options, steps, batch);
+
+    private void ReturnWorkspace(TrainingWorkspace space) => Interlocked.CompareExchange(ref idleWorkspace, space, null);
+
+    // Layer by layer from the top; leaves dX (time-major) in space.DAbove, dh0 and dc0 in space.
+    private void BackwardLayers(TrainingTrace trace, ReadOnlySpan<float> dy, ReadOnlySpan<float> dhn, ReadOnlySpan<float> dcn, ParameterSet gradients,
+        TrainingWorkspace space, bool wantDx)
+    {
+        RecurrentOptions o = Options;
+        int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize, rows = steps * batch;
+        Fill(space.Dhn, dhn);
+        Fill(space.Dcn, dcn);
+        float[] dAbove = space.DAbove, dBelow = space.DBelow;
+        int n = rows * o.OutputSize;
+        Layout.ToTimeMajor(dy, steps, batch, o.OutputSize, o.BatchFirst, dAbove);
+        for (int layer = l - 1; layer >= 0; layer--)
+        {
+            if (layer < l - 1 && trace.DropoutMasks[layer] is { } mask)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(dAbove.AsSpan(0, n), mask.AsSpan(0, n), dAbove.AsSpan(0, n)); // through the dropout mask
+            }
+            int nx = rows * o.LayerInputSize(layer);
+            bool dxHere = layer > 0 || wantDx;
+            Array.Clear(dBelow, 0, nx); // dX accumulates over both directions
+            for (int dir = 0; dir < d; dir++)
+            {
+                int slot = (layer * d) + dir;
+                var job = new BackwardJob(o, Packed(layer, dir), dir, steps, batch, trace, slot, slot * batch * h, dAbove, dBelow, dxHere,
+                    !dhn.IsEmpty, !dcn.IsEmpty, gradients.Get(layer, dir, ParameterRole.WeightIh), gradients.Get(layer, dir, ParameterRole.WeightHh),
+                    gradients.GetOrEmpty(layer, dir, ParameterRole.BiasIh), gradients.GetOrEmpty(layer, dir, ParameterRole.BiasHh),
+                    o.Peepholes ? gradients.Get(layer, dir, ParameterRole.Peephole) : [], space, Path);
+                BackwardLayer(in job);
+            }
+            (dAbove, dBelow) = (dBelow, dAbove);
+            n = nx;
+        }
+        if (wantDx && !ReferenceEquals(dAbove, space.DAbove))
+        {
+            dAbove.AsSpan(0, n).CopyTo(space.DAbove); // dX where Backward reads it
+        }
+    }
+
+    // One layer-direction: rows split for large batches, units split for small ones, else this thread.
+    private void BackwardLayer(in BackwardJob job)
+    {
+        RecurrentOptions o = job.O;
+        bool threaded = Threads > 1 && !o.Peepholes && job.Steps * job.Batch > 0;
+        if (threaded && job.Batch >= SplitSequence.RowsPerMemberForBatchSplit * Threads)
+        {
+            Team team = TryTeam();
+            try
+            {
+                job.Space.RowsBackward.Run(team, in job);
+            }
+            finally
+            {
+                ReturnTeam(team);
+            }
+            return;
+        }
+        if (threaded && o.Cell != CellKind.Gru && o.HiddenSize >= MinUnitsPerThread * Threads && SplitBackwardUnits.CanSplit(job.W, Threads))
+        {
+            Team team = TryTeam();
+            try
+            {
+                job.Space.UnitsBackward.Run(team, in job);
+            }
+            finally
+            {
+                ReturnTeam(team);
+            }
+            return;
+        }
+        if (job.Batch == 0)
+        {
+            return;
+        }
+        int m = job.Steps * job.Batch, gh = o.Gates * o.HiddenSize;
+        SequencePass.Buffers buf = job.Buffers();
+        SequencePass.Gradients g = job.Gradients();
+        SequencePass.BackwardSteps(o, job.W, job.Dir, job.Steps, job.Batch, 0, job.Batch, buf, g, job.Path, job.Space.DGates, job.Space.HPrev, job.Space.StepScratch);
+        SequencePass.WeightGradients(o, job.W, m, 0, gh, 0, job.WantDx ? m : 0, buf, g, job.Path, job.Space.DGates, job.Space.HPrev);
+    }
+}
