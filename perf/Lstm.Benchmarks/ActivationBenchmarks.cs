@@ -26,6 +26,9 @@ public class ActivationBenchmarks
     public void TanhScalar() => Activation.Tanh(x, y, SimdPath.Scalar);
 
     [Benchmark]
+    public void TanhVector128() => Activation.Tanh(x, y, SimdPath.Vector128);
+
+    [Benchmark]
     public void TanhAvx2() => Activation.Tanh(x, y, SimdPath.Avx2);
 
     [Benchmark]
@@ -36,6 +39,9 @@ public class ActivationBenchmarks
 
     [Benchmark]
     public void SigmoidScalar() => Activation.Sigmoid(x, y, SimdPath.Scalar);
+
+    [Benchmark]
+    public void SigmoidVector128() => Activation.Sigmoid(x, y, SimdPath.Vector128);
 
     [Benchmark]
     public void SigmoidAvx2() => Activation.Sigmoid(x, y, SimdPath.Avx2);

@@ -40,4 +40,5 @@ return 0;
 
 static bool PathSupported(string text) =>
     (!text.Contains("Avx512", StringComparison.OrdinalIgnoreCase) || SimdPaths.IsSupported(SimdPath.Avx512))
-    && (!text.Contains("Avx2", StringComparison.OrdinalIgnoreCase) || SimdPaths.IsSupported(SimdPath.Avx2));
+    && (!text.Contains("Avx2", StringComparison.OrdinalIgnoreCase) || SimdPaths.IsSupported(SimdPath.Avx2))
+    && (!text.Contains("Vector128", StringComparison.OrdinalIgnoreCase) || SimdPaths.IsSupported(SimdPath.Vector128));

@@ -12,10 +12,15 @@ public static class BenchCommand
     private static readonly int[] StepSizes = [64, 128, 256];
     private static readonly int[] Batches = [1, 64];
 
+    // --tiny: every row on every path in seconds even on an emulated CPU (.ci/run's ARM64 run), where times mean nothing.
+    private static readonly int[] TinyStepSizes = [16, 32];
+    private static readonly int[] TinyBatches = [1, 4];
+
     public static Command Create()
     {
         var seconds = new Option<double>("--seconds") { Description = "Time spent on each row.", DefaultValueFactory = _ => 0.5 };
-        var command = new Command("bench", "Time streaming steps and sequence passes on this machine.") { seconds };
+        var tiny = new Option<bool>("--tiny") { Description = "Tiny sizes (H = 16 and 32, T = 5): checks that every path runs, for example under an emulator; the times mean little." };
+        var command = new Command("bench", "Time streaming steps and sequence passes on this machine.") { seconds, tiny };
         command.SetAction(parse =>
         {
             double budget = parse.GetValue(seconds);
@@ -23,10 +28,13 @@ public static class BenchCommand
             {
                 return Usage.Fail("--seconds must be finite and > 0.");
             }
+            bool small = parse.GetValue(tiny);
+            int[] stepSizes = small ? TinyStepSizes : StepSizes, batches = small ? TinyBatches : Batches;
+            int T = small ? 5 : 50, H = small ? 32 : 256;
             var table = new Table().Border(TableBorder.Rounded).AddColumns("case", "path", "µs per step", "GFLOP/s");
             foreach (SimdPath path in SimdPaths.Available)
             {
-                foreach (int h in StepSizes)
+                foreach (int h in stepSizes)
                 {
                     RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(h, h), 1, path);
                     StreamState state = net.CreateStream();
@@ -34,9 +42,8 @@ public static class BenchCommand
                     double us = Time(() => net.Step(state, x, y), budget);
                     table.AddRow($"streaming step, B = 1, I = H = {h}", SimdPaths.Name(path), $"{us:F2}", $"{2.0 * 4 * h * 2 * h / us / 1000:F1}");
                 }
-                foreach (int b in Batches)
+                foreach (int b in batches)
                 {
-                    const int T = 50, H = 256;
                     RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(H, H), 1, path);
                     float[] x = new float[T * b * H];
                     double us = Time(() => net.Forward(x, T, b), budget) / T;
@@ -44,7 +51,7 @@ public static class BenchCommand
                 }
             }
             AnsiConsole.Write(table);
-            AnsiConsole.Write(BenchFormats.Table(budget, Time));
+            AnsiConsole.Write(BenchFormats.Table(budget, Time, small ? TinyStepSizes : null));
             AnsiConsole.MarkupLine("[grey]Wall-clock means over a short run; see perf/ for BenchmarkDotNet figures.[/]");
             return 0;
         });

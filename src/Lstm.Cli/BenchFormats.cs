@@ -9,12 +9,13 @@ public static class BenchFormats
 {
     private static readonly int[] Hidden = [256, 512];
 
-    public static Table Table(double budget, Func<Action, double, double> time)
+    /// <summary>The table at H = 256 and 512, or at <paramref name="hidden"/>.</summary>
+    public static Table Table(double budget, Func<Action, double, double> time, int[]? hidden = null)
     {
         ArgumentNullException.ThrowIfNull(time);
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumns("step, B = 1", "weights", "µs per step", "speed vs float32", "rms error", "max error");
-        foreach (int h in Hidden)
+        foreach (int h in hidden ?? Hidden)
         {
             RecurrentNetwork float32 = RecurrentNetwork.Create(new RecurrentOptions(h, h), 1);
             const int T = 50;

@@ -47,13 +47,17 @@ public static class LstmCell
         for (nuint row = 0; row < (nuint)batch; row++)
         {
             nuint j = 0, n = (nuint)hidden;
-            if (p == SimdPath.Avx512)
+            if (VectorLadder.Has512(p))
             {
                 j = LstmCellKernel.ForwardRow<V512>(ref args, row, n, j, forget, peep);
             }
-            if (p >= SimdPath.Avx2)
+            if (VectorLadder.Has256(p))
             {
                 j = LstmCellKernel.ForwardRow<V256>(ref args, row, n, j, forget, peep);
+            }
+            if (VectorLadder.Has128(p))
+            {
+                j = LstmCellKernel.ForwardRow<V128>(ref args, row, n, j, forget, peep);
             }
             LstmCellKernel.ForwardRow<VScalar>(ref args, row, n, j, forget, peep);
         }
@@ -106,13 +110,17 @@ public static class LstmCell
         for (nuint row = 0; row < (nuint)batch; row++)
         {
             nuint j = 0, hn = (nuint)hidden;
-            if (p == SimdPath.Avx512)
+            if (VectorLadder.Has512(p))
             {
                 j = LstmCellKernel.BackwardRow<V512>(ref args, row, hn, j, forget, peep);
             }
-            if (p >= SimdPath.Avx2)
+            if (VectorLadder.Has256(p))
             {
                 j = LstmCellKernel.BackwardRow<V256>(ref args, row, hn, j, forget, peep);
+            }
+            if (VectorLadder.Has128(p))
+            {
+                j = LstmCellKernel.BackwardRow<V128>(ref args, row, hn, j, forget, peep);
             }
             LstmCellKernel.BackwardRow<VScalar>(ref args, row, hn, j, forget, peep);
         }

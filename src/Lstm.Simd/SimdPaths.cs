@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace Lstm.Simd;
@@ -9,10 +10,15 @@ namespace Lstm.Simd;
 /// </summary>
 public static class SimdPaths
 {
-    /// <summary>Environment variable that forces a path: <c>scalar</c>, <c>avx2</c> or <c>avx512</c>.</summary>
+    /// <summary>Environment variable that forces a path: <c>scalar</c>, <c>vector128</c>, <c>avx2</c> or <c>avx512</c>.</summary>
     public const string EnvironmentVariable = "LSTM_SIMD";
 
-    /// <summary>The paths this CPU can run, best first. Scalar is always last.</summary>
+    private const string AcceptedNames = "scalar, vector128, avx2 or avx512";
+
+    // Before Available, whose initializer reads it (static fields initialize in the order they are written).
+    private static readonly SimdPath[] Preference = [SimdPath.Avx512, SimdPath.Avx2, SimdPath.Vector128, SimdPath.Scalar];
+
+    /// <summary>The paths this CPU can run, best first (Avx512, Avx2, Vector128, Scalar). Scalar is always last.</summary>
     public static IReadOnlyList<SimdPath> Available { get; } = FindAvailable();
 
     /// <summary>
@@ -29,6 +35,9 @@ public static class SimdPaths
         SimdPath.Scalar => true,
         SimdPath.Avx2 => Vector256.IsHardwareAccelerated && Avx2.IsSupported && Fma.IsSupported,
         SimdPath.Avx512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported,
+        // A fused multiply-add in hardware too: without it (x86 before FMA3) each lane's FMA is a software call, and
+        // the path would be no faster than the scalar twin, which makes the same calls.
+        SimdPath.Vector128 => Vector128.IsHardwareAccelerated && (Fma.IsSupported || AdvSimd.IsSupported),
         _ => false,
     };
 
@@ -38,6 +47,7 @@ public static class SimdPaths
         SimdPath.Scalar => "scalar",
         SimdPath.Avx2 => "avx2",
         SimdPath.Avx512 => "avx512",
+        SimdPath.Vector128 => "vector128",
         _ => throw new ArgumentOutOfRangeException(nameof(path), path, "Unknown SIMD path."),
     };
 
@@ -45,13 +55,7 @@ public static class SimdPaths
     public static SimdPath Parse(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        SimdPath path = name.Trim().ToUpperInvariant() switch
-        {
-            "SCALAR" => SimdPath.Scalar,
-            "AVX2" => SimdPath.Avx2,
-            "AVX512" => SimdPath.Avx512,
-            _ => throw new ArgumentException($"Unknown SIMD path '{name}'; expected scalar, avx2 or avx512.", nameof(name)),
-        };
+        SimdPath path = FromName(name) ?? throw new ArgumentException($"Unknown SIMD path '{name}'; expected {AcceptedNames}.", nameof(name));
         if (!IsSupported(path))
         {
             throw new PlatformNotSupportedException($"SIMD path '{name}' is not supported on this CPU; available: {string.Join(", ", FindAvailable().Select(Name))}.");
@@ -74,7 +78,7 @@ public static class SimdPaths
     }
 
     private static SimdPath[] FindAvailable() =>
-        new[] { SimdPath.Avx512, SimdPath.Avx2, SimdPath.Scalar }.Where(IsSupported).ToArray();
+        Preference.Where(IsSupported).ToArray();
 
     /// <summary>
     /// The default for a value of <see cref="EnvironmentVariable"/>: a path, or why there is none. Never throws, since it
@@ -86,20 +90,22 @@ public static class SimdPaths
         {
             return (FindAvailable()[0], null);
         }
-        string accepted = $"set it to scalar, avx2 or avx512 (this CPU runs {string.Join(", ", FindAvailable().Select(Name))}), or unset it for the best available";
-        SimdPath? path = forced.Trim().ToUpperInvariant() switch
-        {
-            "SCALAR" => SimdPath.Scalar,
-            "AVX2" => SimdPath.Avx2,
-            "AVX512" => SimdPath.Avx512,
-            _ => null,
-        };
-        if (path is not { } p)
+        string accepted = $"set it to {AcceptedNames} (this CPU runs {string.Join(", ", FindAvailable().Select(Name))}), or unset it for the best available";
+        if (FromName(forced) is not { } p)
         {
             return (null, $"The environment variable {EnvironmentVariable}='{forced}' names no SIMD path: {accepted}.");
         }
         return IsSupported(p) ? (p, null) : (null, $"The environment variable {EnvironmentVariable}='{forced}' names a SIMD path this CPU cannot run: {accepted}.");
     }
+
+    private static SimdPath? FromName(string name) => name.Trim().ToUpperInvariant() switch
+    {
+        "SCALAR" => SimdPath.Scalar,
+        "VECTOR128" => SimdPath.Vector128,
+        "AVX2" => SimdPath.Avx2,
+        "AVX512" => SimdPath.Avx512,
+        _ => null,
+    };
 
     // Its own type, so that reading the variable happens when a default is first needed, not whenever SimdPaths is used.
     private static class ForcedDefault

@@ -325,6 +325,19 @@ public sealed partial class CliTests : IDisposable
         Assert.Contains("rms error", output);
     }
 
+    [Fact]
+    public void Bench_Tiny_RunsEveryPathAtSmallSizesOnly()
+    {
+        // What .ci/run's emulated ARM64 run uses: the default sizes take minutes there.
+        var (code, output) = Run("bench", "--tiny", "--seconds", "0.01");
+        Assert.True(code == 0, output);
+        Assert.Contains("I = H = 16", output);
+        Assert.Contains("H = I = 32", output);
+        Assert.DoesNotContain("I = H = 256", output);
+        Assert.DoesNotContain("H = I = 256", output);
+        Assert.All(Lstm.Simd.SimdPaths.Available, p => Assert.Contains(Lstm.Simd.SimdPaths.Name(p), output));
+    }
+
     [Theory]
     [InlineData("train")]
     [InlineData("sample")]

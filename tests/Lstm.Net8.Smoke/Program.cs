@@ -4,7 +4,8 @@ using Lstm.Simd;
 
 // Runs the net8.0 assemblies on .NET 8: every SIMD path against the scalar twin (bitwise), the PyTorch fixture
 // (float32 within 1e-5), streaming = sequence (bitwise), two threads = one (bitwise), the 16-bit and int8 networks
-// (paths and threads bitwise). Exit 1 on any failure.
+// (paths and threads bitwise). Exit 1 on any failure. .ci/run also builds it for net10.0 on linux-arm64 and runs it
+// under qemu (-p:TargetFramework=net10.0 -r linux-arm64): the same checks on the Vector128 path and NEON.
 int failures = 0;
 void Check(bool ok, string what)
 {
@@ -13,7 +14,10 @@ void Check(bool ok, string what)
 }
 
 Console.WriteLine($".NET {Environment.Version}; Lstm.Core for {typeof(RecurrentNetwork).Assembly.GetCustomAttributes(typeof(System.Runtime.Versioning.TargetFrameworkAttribute), false).Cast<System.Runtime.Versioning.TargetFrameworkAttribute>().Single().FrameworkName}; paths {string.Join(", ", SimdPaths.Available)}");
-Check(Environment.Version.Major == 8, "runs on .NET 8");
+// The runtime it was built for (net8.0 unless retargeted), not a newer one rolled forward to.
+int builtFor = new Version(typeof(RecurrentOptions).Assembly.GetCustomAttributes(typeof(System.Runtime.Versioning.TargetFrameworkAttribute), false)
+    .Cast<System.Runtime.Versioning.TargetFrameworkAttribute>().Single().FrameworkName.Split("Version=v")[1]).Major;
+Check(Environment.Version.Major == builtFor, $"runs on .NET {builtFor} ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture})");
 
 float[] x = Enumerable.Range(0, 7 * 3 * 5).Select(i => MathF.Sin(i * 0.37f)).ToArray();
 var options = new RecurrentOptions(5, 70, Layers: 2, Peepholes: true);
@@ -93,5 +97,5 @@ foreach (WeightFormat format in new[] { WeightFormat.Float16, WeightFormat.BFloa
     }
 }
 
-Console.WriteLine(failures == 0 ? "net8.0 smoke: ok" : $"net8.0 smoke: {failures} failed");
+Console.WriteLine(failures == 0 ? $"net{builtFor}.0 smoke ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}): ok" : $"net{builtFor}.0 smoke: {failures} failed");
 return failures == 0 ? 0 : 1;

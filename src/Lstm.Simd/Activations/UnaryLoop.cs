@@ -19,14 +19,18 @@ internal static class UnaryLoop
         ref float dst = ref MemoryMarshal.GetReference(y);
         nuint n = (nuint)x.Length;
         nuint i = 0;
-        if (path == SimdPath.Avx512)
+        if (VectorLadder.Has512(path))
         {
             i = AlignDestination<TOp>(ref src, ref dst, n, inPlace: x.Overlaps(y));
             i = Body<TOp, V512>(ref src, ref dst, i, n);
         }
-        if (path >= SimdPath.Avx2)
+        if (VectorLadder.Has256(path))
         {
             i = Body<TOp, V256>(ref src, ref dst, i, n);
+        }
+        if (VectorLadder.Has128(path))
+        {
+            i = Body<TOp, V128>(ref src, ref dst, i, n);
         }
         Body<TOp, VScalar>(ref src, ref dst, i, n);
     }

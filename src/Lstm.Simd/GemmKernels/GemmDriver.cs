@@ -21,6 +21,10 @@ internal static class GemmDriver
     private const int MaxBlockWidth = EdgeBlock.Width;
     private const int RowChunk = 128;
 
+    // The Vector128 tiles' widths: 8 accumulators each, so a group of 64 columns takes 8 calls of 4 rows or 2 of 1.
+    private const int Vector128Tile4Width = 8;
+    private const int Vector128Row1Width = 32;
+
     // No zeroing of the edge buffer on every call (it is cleared by EdgeBlock.Load before each use): this runs once per
     // GEMM, so per streaming step.
     [SkipLocalsInit]
@@ -110,6 +114,13 @@ internal static class GemmDriver
                             MicroKernelsAvx2.Tile4x16(ref a, rsA, csA, q, ref Unsafe.Add(ref bs, panel * panelStride), panelStride, ref Unsafe.Add(ref cs, pc), ldc, init, ref Unsafe.Add(ref biass, init == GemmInit.Bias ? pc : 0));
                         }
                         break;
+                    case SimdPath.Vector128:
+                        for (nint part = 0; part < PanelLayout.GroupWidth; part += Vector128Tile4Width)
+                        {
+                            nint pc = (part / PanelLayout.PanelWidth * panelStride) + (part % PanelLayout.PanelWidth);
+                            MicroKernelsVector128.Tile4x8(ref a, rsA, csA, q, ref Unsafe.Add(ref bs, pc), panelStride, ref Unsafe.Add(ref cs, part), ldc, init, ref Unsafe.Add(ref biass, init == GemmInit.Bias ? part : 0));
+                        }
+                        break;
                     default:
                         MicroKernelScalar.Tile(RowBlock, PanelLayout.GroupWidth, ref a, rsA, csA, q, ref bs, panelStride, ref cs, ldc, init, ref biass);
                         break;
@@ -137,6 +148,13 @@ internal static class GemmDriver
                         break;
                     case SimdPath.Avx2:
                         MicroKernelsAvx2.Tile1x64(ref a, rsA, csA, q, ref bs, panelStride, ref cs, 0, init, ref biass);
+                        break;
+                    case SimdPath.Vector128:
+                        for (nint part = 0; part < PanelLayout.GroupWidth; part += Vector128Row1Width)
+                        {
+                            nint pc = part / PanelLayout.PanelWidth * panelStride;
+                            MicroKernelsVector128.Tile1x32(ref a, rsA, csA, q, ref Unsafe.Add(ref bs, pc), panelStride, ref Unsafe.Add(ref cs, part), 0, init, ref Unsafe.Add(ref biass, init == GemmInit.Bias ? part : 0));
+                        }
                         break;
                     default:
                         MicroKernelScalar.Tile(1, PanelLayout.GroupWidth, ref a, rsA, csA, q, ref bs, panelStride, ref cs, 0, init, ref biass);

@@ -35,7 +35,7 @@ internal static class HalfDriver
         bool fp16 = w.Format == WeightFormat.Float16;
         switch (path)
         {
-            case SimdPath.Avx512 or SimdPath.Avx2 when m >= WidenOnceRows:
+            case SimdPath.Avx512 or SimdPath.Avx2 or SimdPath.Vector128 when m >= WidenOnceRows:
                 if (fp16)
                 {
                     RunWidenedOnce<Float16Widening>(path, a, m, lda, w, c, ldc, init);
@@ -56,6 +56,12 @@ internal static class HalfDriver
                 break;
             case SimdPath.Avx2:
                 Run<Tiles256<BFloat16Widening>>(a, m, lda, w, c, ldc, init);
+                break;
+            case SimdPath.Vector128 when fp16:
+                Run<Tiles128<Float16Widening>>(a, m, lda, w, c, ldc, init);
+                break;
+            case SimdPath.Vector128:
+                Run<Tiles128<BFloat16Widening>>(a, m, lda, w, c, ldc, init);
                 break;
             default:
                 HalfScalar.Run(a, m, lda, w, c, ldc, init);
@@ -162,17 +168,29 @@ internal static class HalfDriver
     private static void Widen<TWiden>(SimdPath path, ref ushort source, ref float destination, int count)
         where TWiden : struct, IHalfWidening
     {
-        if (path == SimdPath.Avx512)
+        switch (path)
         {
-            for (nint i = 0; i < count; i += 16)
-            {
-                TWiden.Widen(Vector256.LoadUnsafe(ref source, (nuint)i)).StoreUnsafe(ref destination, (nuint)i);
-            }
-            return;
-        }
-        for (nint i = 0; i < count; i += 8)
-        {
-            TWiden.Widen(Vector128.LoadUnsafe(ref source, (nuint)i)).StoreUnsafe(ref destination, (nuint)i);
+            case SimdPath.Avx512:
+                for (nint i = 0; i < count; i += 16)
+                {
+                    TWiden.Widen(Vector256.LoadUnsafe(ref source, (nuint)i)).StoreUnsafe(ref destination, (nuint)i);
+                }
+                break;
+            case SimdPath.Avx2:
+                for (nint i = 0; i < count; i += 8)
+                {
+                    TWiden.Widen(Vector128.LoadUnsafe(ref source, (nuint)i)).StoreUnsafe(ref destination, (nuint)i);
+                }
+                break;
+            default:
+                // Vector128: no x86 instruction here, so that ARM64 runs it too.
+                for (nint i = 0; i < count; i += 8)
+                {
+                    Vector128<ushort> line = Vector128.LoadUnsafe(ref source, (nuint)i);
+                    TWiden.WidenLower(line).StoreUnsafe(ref destination, (nuint)i);
+                    TWiden.WidenUpper(line).StoreUnsafe(ref destination, (nuint)i + 4);
+                }
+                break;
         }
     }
 
@@ -200,6 +218,24 @@ internal static class HalfDriver
             else
             {
                 HalfTiles512<TWiden>.Row1x64(ref a, k, ref b, panelStride, ref c, init, ref bias);
+            }
+        }
+    }
+
+    private readonly struct Tiles128<TWiden> : IHalfTiles
+        where TWiden : struct, IHalfWidening
+    {
+        public static void Rows4(ref float a, nint lda, int k, ref ushort b, nint panelStride, ref float c, nint ldc, GemmInit init, ref float bias) =>
+            HalfTiles128<TWiden>.Rows4(ref a, lda, k, ref b, panelStride, ref c, ldc, init, ref bias);
+
+        public static void Row1(int span, ref float a, int k, ref ushort b, nint panelStride, ref float c, GemmInit init, ref float bias)
+        {
+            // Each group of 64 outputs is four panels; a call takes two of them.
+            for (int half = 0; half < 2 * span; half++)
+            {
+                nint col = half * (PanelLayout.GroupWidth / 2);
+                HalfTiles128<TWiden>.Row1x32(ref a, k, ref Unsafe.Add(ref b, 2 * half * panelStride), panelStride, ref Unsafe.Add(ref c, col),
+                    init, ref Unsafe.Add(ref bias, init == GemmInit.Bias ? col : 0));
             }
         }
     }

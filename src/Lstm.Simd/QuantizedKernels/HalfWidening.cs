@@ -10,6 +10,12 @@ internal interface IHalfWidening
     static abstract Vector512<float> Widen(Vector256<ushort> bits);
 
     static abstract Vector256<float> Widen(Vector128<ushort> bits);
+
+    /// <summary>The first four of eight weights, in the cross-platform API only (the Vector128 path, NEON included).</summary>
+    static abstract Vector128<float> WidenLower(Vector128<ushort> bits);
+
+    /// <summary>The last four of eight weights, as <see cref="WidenLower"/>.</summary>
+    static abstract Vector128<float> WidenUpper(Vector128<ushort> bits);
 }
 
 /// <summary>bf16: the upper half of a float, so widening is a zero-extension and a 16-bit shift.</summary>
@@ -20,6 +26,12 @@ internal readonly struct BFloat16Widening : IHalfWidening
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Widen(Vector128<ushort> bits) => Vector256.ShiftLeft(Avx2.ConvertToVector256Int32(bits), 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> WidenLower(Vector128<ushort> bits) => Vector128.ShiftLeft(Vector128.WidenLower(bits), 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> WidenUpper(Vector128<ushort> bits) => Vector128.ShiftLeft(Vector128.WidenUpper(bits), 16).AsSingle();
 }
 
 /// <summary>
@@ -47,4 +59,14 @@ internal readonly struct Float16Widening : IHalfWidening
         Vector256<int> shifted = Vector256.ShiftLeft(Avx2.ConvertToVector256Int32(bits.AsInt16()), 13);
         return (shifted & Vector256.Create(SignExponentMantissa)).AsSingle() * Vector256.Create(Rebias);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> WidenLower(Vector128<ushort> bits) => Finish(Vector128.WidenLower(bits.AsInt16()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> WidenUpper(Vector128<ushort> bits) => Finish(Vector128.WidenUpper(bits.AsInt16()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Finish(Vector128<int> signExtended) =>
+        (Vector128.ShiftLeft(signExtended, 13) & Vector128.Create(SignExponentMantissa)).AsSingle() * Vector128.Create(Rebias);
 }
