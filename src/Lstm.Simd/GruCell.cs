@@ -45,13 +45,17 @@ public static class GruCell
         for (nuint row = 0; row < (nuint)batch; row++)
         {
             nuint j = 0, n = (nuint)hidden;
-            if (p == SimdPath.Avx512)
+            if (VectorLadder.Has512(p))
             {
                 j = GruCellKernel.ForwardRow<V512>(ref args, row, n, j, save);
             }
-            if (p >= SimdPath.Avx2)
+            if (VectorLadder.Has256(p))
             {
                 j = GruCellKernel.ForwardRow<V256>(ref args, row, n, j, save);
+            }
+            if (VectorLadder.Has128(p))
+            {
+                j = GruCellKernel.ForwardRow<V128>(ref args, row, n, j, save);
             }
             GruCellKernel.ForwardRow<VScalar>(ref args, row, n, j, save);
         }
@@ -73,13 +77,17 @@ public static class GruCell
         for (nuint row = 0; row < (nuint)batch; row++)
         {
             nuint j = 0, n = (nuint)hidden;
-            if (p == SimdPath.Avx512)
+            if (VectorLadder.Has512(p))
             {
                 j = GruCellKernel.ResetGatesRow<V512>(ref args, row, n, j);
             }
-            if (p >= SimdPath.Avx2)
+            if (VectorLadder.Has256(p))
             {
                 j = GruCellKernel.ResetGatesRow<V256>(ref args, row, n, j);
+            }
+            if (VectorLadder.Has128(p))
+            {
+                j = GruCellKernel.ResetGatesRow<V128>(ref args, row, n, j);
             }
             GruCellKernel.ResetGatesRow<VScalar>(ref args, row, n, j);
         }
@@ -98,13 +106,17 @@ public static class GruCell
         for (nuint row = 0; row < (nuint)batch; row++)
         {
             nuint j = 0, n = (nuint)hidden;
-            if (p == SimdPath.Avx512)
+            if (VectorLadder.Has512(p))
             {
                 j = GruCellKernel.CandidateRow<V512>(ref args, row, n, j);
             }
-            if (p >= SimdPath.Avx2)
+            if (VectorLadder.Has256(p))
             {
                 j = GruCellKernel.CandidateRow<V256>(ref args, row, n, j);
+            }
+            if (VectorLadder.Has128(p))
+            {
+                j = GruCellKernel.CandidateRow<V128>(ref args, row, n, j);
             }
             GruCellKernel.CandidateRow<VScalar>(ref args, row, n, j);
         }
@@ -132,13 +144,17 @@ public static class GruCell
         for (nuint row = 0; row < (nuint)batch; row++)
         {
             nuint j = 0, n = (nuint)hidden;
-            if (p == SimdPath.Avx512)
+            if (VectorLadder.Has512(p))
             {
                 j = GruCellKernel.BackwardRow<V512>(ref args, row, n, j);
             }
-            if (p >= SimdPath.Avx2)
+            if (VectorLadder.Has256(p))
             {
                 j = GruCellKernel.BackwardRow<V256>(ref args, row, n, j);
+            }
+            if (VectorLadder.Has128(p))
+            {
+                j = GruCellKernel.BackwardRow<V128>(ref args, row, n, j);
             }
             GruCellKernel.BackwardRow<VScalar>(ref args, row, n, j);
         }
@@ -158,13 +174,17 @@ public static class GruCell
         for (nuint row = 0; row < (nuint)batch; row++)
         {
             nuint j = 0, n = (nuint)hidden;
-            if (p == SimdPath.Avx512)
+            if (VectorLadder.Has512(p))
             {
                 j = GruCellKernel.CandidateBackwardRow<V512>(ref args, row, n, j);
             }
-            if (p >= SimdPath.Avx2)
+            if (VectorLadder.Has256(p))
             {
                 j = GruCellKernel.CandidateBackwardRow<V256>(ref args, row, n, j);
+            }
+            if (VectorLadder.Has128(p))
+            {
+                j = GruCellKernel.CandidateBackwardRow<V128>(ref args, row, n, j);
             }
             GruCellKernel.CandidateBackwardRow<VScalar>(ref args, row, n, j);
         }
@@ -184,13 +204,17 @@ public static class GruCell
         for (nuint row = 0; row < (nuint)batch; row++)
         {
             nuint j = 0, n = (nuint)hidden;
-            if (p == SimdPath.Avx512)
+            if (VectorLadder.Has512(p))
             {
                 j = GruCellKernel.ResetBackwardRow<V512>(ref args, row, n, j);
             }
-            if (p >= SimdPath.Avx2)
+            if (VectorLadder.Has256(p))
             {
                 j = GruCellKernel.ResetBackwardRow<V256>(ref args, row, n, j);
+            }
+            if (VectorLadder.Has128(p))
+            {
+                j = GruCellKernel.ResetBackwardRow<V128>(ref args, row, n, j);
             }
             GruCellKernel.ResetBackwardRow<VScalar>(ref args, row, n, j);
         }

@@ -32,13 +32,17 @@ public static class ReluRnnCell
         ref float dhr = ref MemoryMarshal.GetReference(dh);
         ref float dr = ref MemoryMarshal.GetReference(dPre);
         nuint i = 0, n = (nuint)h.Length;
-        if (p == SimdPath.Avx512)
+        if (VectorLadder.Has512(p))
         {
             i = BackwardBody<V512>(ref hr, ref dhr, ref dr, i, n);
         }
-        if (p >= SimdPath.Avx2)
+        if (VectorLadder.Has256(p))
         {
             i = BackwardBody<V256>(ref hr, ref dhr, ref dr, i, n);
+        }
+        if (VectorLadder.Has128(p))
+        {
+            i = BackwardBody<V128>(ref hr, ref dhr, ref dr, i, n);
         }
         BackwardBody<VScalar>(ref hr, ref dhr, ref dr, i, n);
     }
