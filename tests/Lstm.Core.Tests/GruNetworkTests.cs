@@ -182,6 +182,28 @@ public class GruNetworkTests
         Assert.Equal(source.GetParameter("bias_hh_l1"), net.GetParameter("bias_hh_l1"));
     }
 
+    [Theory]
+    [InlineData(WeightFormat.Int8)]
+    [InlineData(WeightFormat.Float16)]
+    public void AReducedGru_SavedAndLoaded_IsTheSameGru_WithTheSameBits(WeightFormat format)
+    {
+        using RecurrentNetwork net = RecurrentNetwork.Create(Gru(12, 40, 2) with { Bidirectional = true }, 7).WithWeightFormat(format);
+        string path = Path.Combine(Path.GetTempPath(), $"gru-{format}-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            Lstm.Core.Interop.PyTorchImport.Export(net, path, prefix: "gru.");
+            Lstm.Core.Interop.ImportedNetwork back = Lstm.Core.Interop.PyTorchImport.Load(path);
+            Assert.Equal(net.Options, back.Options);
+            Assert.Equal(format, back.Network.WeightFormat);
+            float[] x = Helpers.ToFloat(Helpers.Uniform(5 * 3 * 12, 8));
+            Helpers.AssertBitwise(net.Forward(x, 5, 3).Output, back.Network.Forward(x, 5, 3).Output, "y");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void GradientChecker_OnAGru_CatchesAWrongRecurrentGradient()
     {
