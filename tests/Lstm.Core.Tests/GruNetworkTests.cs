@@ -158,9 +158,9 @@ public class GruNetworkTests
     [Theory]
     [InlineData(WeightFormat.Int8)]
     [InlineData(WeightFormat.BFloat16)]
-    public void ResetBeforeProduct_InReducedFormats_StreamsAndSplitsRowsWithForwardsBits(WeightFormat format)
+    public void ResetBeforeProduct_InReducedFormats_StreamsAndSplitsWithForwardsBits(WeightFormat format)
     {
-        RecurrentOptions o = Gru(24, 96, 2, linearBeforeReset: false);
+        RecurrentOptions o = Gru(24, 128, 2, linearBeforeReset: false);
         using RecurrentNetwork source = RecurrentNetwork.Create(o, 5);
         using RecurrentNetwork net = source.WithWeightFormat(format);
         const int T = 6, B = 40;
@@ -171,13 +171,16 @@ public class GruNetworkTests
         Assert.True(worst < 2e-2, $"{format}: {worst:e3} from float32");
         net.Threads = 2; // 20 rows per thread: the rows split
         Helpers.AssertBitwise(one.Output, net.Forward(x, T, B).Output, "2 threads");
+        SequenceOutput small = net.Forward(x.AsSpan(0, T * 2 * 24), T, 2); // 2 rows on 2 threads, H = 128 ≥ 2 × 64: the units split
+        net.Threads = 1;
+        Helpers.AssertBitwise(net.Forward(x.AsSpan(0, T * 2 * 24), T, 2).Output, small.Output, "units split");
         using StreamState s = net.CreateStream(B, threads: 2);
-        Assert.Equal(1, s.Threads); // its candidate GEMM needs all of r⊙h': the stream stays on the calling thread
-        float[] y = new float[B * 96];
+        Assert.Equal(2, s.Threads);
+        float[] y = new float[B * 128];
         for (int t = 0; t < T; t++)
         {
             net.Step(s, x.AsSpan(t * B * 24, B * 24), y);
-            Helpers.AssertBitwise(one.Output.AsSpan(t * B * 96, B * 96).ToArray(), y, $"stream step {t}");
+            Helpers.AssertBitwise(one.Output.AsSpan(t * B * 128, B * 128).ToArray(), y, $"stream step {t}");
         }
         Assert.Equal(source.GetParameter("bias_hh_l1"), net.GetParameter("bias_hh_l1"));
     }
