@@ -8,7 +8,8 @@ namespace Lstm.Core.Threading;
 /// the same arithmetic as <see cref="SequencePass.Forward"/> and so the same bits:
 /// <list type="bullet">
 /// <item>small batches split the hidden units: member j projects all T steps through its rows of W_ih, then per step
-/// adds h_{t-1}·W_hh,jᵀ and runs the cell on its units; one barrier per step, as every member reads all of h_{t-1};</item>
+/// adds h_{t-1}·W_hh,jᵀ and runs the cell on its units; one barrier per step, as every member reads all of h_{t-1}
+/// (two for a GRU with linear_before_reset = 0, whose candidate GEMM reads all of r⊙h');</item>
 /// <item>large batches split the rows: the input projection of all T·B rows in row chunks, one barrier, then each
 /// member carries its own batch rows through all T steps with no barrier (rows never mix).</item>
 /// </list>

@@ -6,7 +6,8 @@ namespace Lstm.Core.Threading;
 /// A stream whose every step is shared by a team: member j owns hidden units [Start_j, Start_j + Count_j) of every
 /// layer, their weight rows (kept in its core's cache) and their cell state. Per layer (one team phase): gates_j =
 /// x·W_ih,jᵀ + b_j + h_{t-1}·W_hh,jᵀ and the fused cell on those units; a barrier follows, because the next layer
-/// and the next step read all of h. h is double-buffered ([2, B, H], by step parity) since members write h_t while others still read
+/// and the next step read all of h (a GRU with linear_before_reset = 0 takes two phases per layer: its candidate GEMM
+/// reads all of r⊙h'). h is double-buffered ([2, B, H], by step parity) since members write h_t while others still read
 /// h_{t-1}.
 /// </summary>
 internal sealed class SplitStream : ITeamJob, IDisposable
