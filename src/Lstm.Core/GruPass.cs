@@ -98,6 +98,10 @@ internal static class GruPass
         ReadOnlySpan<float> resetHidden, float[] dWhh, SimdPath path)
     {
         int hs = o.HiddenSize, gh = 3 * hs, split = o.LinearBeforeReset ? gh : 2 * hs;
+        if (m == 0)
+        {
+            return; // no rows (T = 0): nothing to add, and the gradient buffers may be empty
+        }
         if (n0 < split)
         {
             int end = Math.Min(n1, split);

@@ -139,6 +139,24 @@ public class GruNetworkTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
+    public void NoStepsOrNoRows_GiveEmptyResults_AndHnIsH0(bool linearBeforeReset)
+    {
+        RecurrentNetwork net = RecurrentNetwork.Create(Gru(3, 5, 2, linearBeforeReset) with { Bidirectional = true }, 1);
+        float[] h0 = Helpers.ToFloat(Helpers.Uniform(2 * 2 * 2 * 5, 3));
+        using TrainingTrace none = net.ForwardTraining([], 0, 2, h0);
+        Assert.Empty(none.Result.Output);
+        Helpers.AssertBitwise(h0, none.Result.Hn, "hn = h0 after no steps");
+        float[] dhn = Helpers.ToFloat(Helpers.Uniform(h0.Length, 4));
+        InputGradients d = net.Backward(none, [], dhn, default, net.CreateGradients());
+        Helpers.AssertBitwise(dhn, d.DH0, "dh0 = dhn after no steps");
+        using TrainingTrace empty = net.ForwardTraining([], 4, 0);
+        Assert.Empty(empty.Result.Output);
+        Assert.Empty(net.Backward(empty, [], default, default, net.CreateGradients()).DX);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
     public void CheckFinite_NamesTheFirstNonFiniteH(bool linearBeforeReset)
     {
         RecurrentNetwork net = RecurrentNetwork.Create(Gru(3, 8, 2, linearBeforeReset), 1);
