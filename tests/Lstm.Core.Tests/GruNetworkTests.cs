@@ -131,6 +131,13 @@ public class GruNetworkTests
         var e = Assert.Throws<ArgumentException>(() => net.Forward(new float[4], 2, 1, default, new float[3]));
         Assert.Equal("c0", e.ParamName);
         Assert.Contains("GRU has no cell state", e.Message);
+        float[] y = new float[6], hn = new float[3];
+        net.Forward([1f, 2f, 3f, 4f], 2, 1, y, hn, default);
+        SequenceOutput expected = net.Forward([1f, 2f, 3f, 4f], 2, 1);
+        Helpers.AssertBitwise(expected.Output, y, "Forward into caller buffers");
+        Helpers.AssertBitwise(expected.Hn, hn, "hn into a caller buffer");
+        e = Assert.Throws<ArgumentException>(() => net.Forward(new float[4], 2, 1, y, hn, new float[3]));
+        Assert.Equal("cn", e.ParamName);
         using TrainingTrace trace = net.ForwardTraining(new float[4], 2, 1);
         e = Assert.Throws<ArgumentException>(() => net.Backward(trace, new float[6], default, new float[3], net.CreateGradients()));
         Assert.Equal("dcn", e.ParamName);

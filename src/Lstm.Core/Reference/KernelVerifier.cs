@@ -57,7 +57,7 @@ public static class KernelVerifier
         ];
     }
 
-    /// <summary>Each path's activations, GEMMs (float32, 16-bit, int8) and LSTM cell against the scalar twin: the count of differing bits patterns (bound 0).</summary>
+    /// <summary>Each path's activations, GEMMs (float32, 16-bit, int8), LSTM cell and GRU cell against the scalar twin: the count of differing bits patterns (bound 0).</summary>
     public static IReadOnlyList<VerificationLine> PathsAgainstScalar()
     {
         var lines = new List<VerificationLine>();
