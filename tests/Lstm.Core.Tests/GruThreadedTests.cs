@@ -47,6 +47,21 @@ public class GruThreadedTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void SplitStream_AllocatesNothing(bool linearBeforeReset)
+    {
+        RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(32, 64, Layers: 2, Cell: CellKind.Gru, LinearBeforeReset: linearBeforeReset), 1);
+        using StreamState s = net.CreateStream(1, threads: 2);
+        Assert.Equal(2, s.Threads);
+        float[] x = Helpers.ToFloat(Helpers.Uniform(32, 2)), y = new float[64];
+        Helpers.WarmUp(() => net.Step(s, x, y));
+        long before = Helpers.AllocatedBytes(s);
+        for (int i = 0; i < 5_000; i++) net.Step(s, x, y);
+        Assert.Equal(0, Helpers.AllocatedBytes(s) - before);
+    }
+
     public static TheoryData<int, int, int, bool, bool> SequenceCases()
     {
         var data = new TheoryData<int, int, int, bool, bool>();
