@@ -56,6 +56,33 @@ internal static class GruPass
         Gemm.MultiplyByWeights(dHidden, nb, gh, w.ResetGateWeights!.Float, dhPrev, hs, accumulate: true, path);         //     + dH_rz·W_hrz
     }
 
+    /// <summary>
+    /// linear_before_reset = 0 on a thread's hidden units, first half of a step: r and z of the slice's units and their
+    /// r⊙h', copied into columns Start .. of <paramref name="resetAll"/> [nb, H], which the second half reads whole
+    /// (after a barrier). <paramref name="hidden"/> is [nb, 3·Count], <paramref name="resetOwn"/> [nb, Count] scratch.
+    /// </summary>
+    public static void SliceResetGates(Threading.HiddenSlice s, int nb, int hs, ReadOnlySpan<float> hPrev, int ldhPrev, Span<float> gates,
+        Span<float> hidden, Span<float> resetOwn, Span<float> resetAll, SimdPath path)
+    {
+        int n = s.Count;
+        hPrev = Rows(hPrev, nb, hs, ldhPrev);
+        s.ResetGateWeights!.Multiply(hPrev, nb, ldhPrev, hidden, 3 * n, accumulate: false, path);                 // H_rz,j = h'·W_hrz,jᵀ
+        GruCell.ForwardResetGates(gates, hidden, nb, n, hPrev[s.Start..], ldhPrev, resetOwn, path);
+        for (int r = 0; r < nb; r++)
+        {
+            resetOwn.Slice(r * n, n).CopyTo(resetAll.Slice((r * hs) + s.Start, n));
+        }
+    }
+
+    /// <summary>The second half: the slice's n block from all of r⊙h' (<paramref name="resetAll"/> [nb, H]), then n and h of its units.</summary>
+    public static void SliceCandidate(Threading.HiddenSlice s, int nb, int hs, ReadOnlySpan<float> hPrev, int ldhPrev, Span<float> gates,
+        Span<float> hidden, ReadOnlySpan<float> resetAll, Span<float> h, int ldh, SimdPath path)
+    {
+        int n = s.Count;
+        s.CandidateWeights!.Multiply(resetAll, nb, hs, hidden[(2 * n)..], 3 * n, accumulate: false, path);          // H_n,j = (r⊙h')·W_hn,jᵀ
+        GruCell.ForwardCandidate(gates, hidden, s.HiddenBias, nb, n, Rows(hPrev, nb, hs, ldhPrev)[s.Start..], ldhPrev, Rows(h, nb, n, ldh), ldh, path);
+    }
+
     // A strided [rows, H] view cut to its last element: h' and h_t of one sequence are views into the same output
     // buffer, disjoint in their elements but not in their spans' extents unless cut so.
     private static Span<float> Rows(Span<float> s, int rows, int hs, int ld) => s[..(rows == 0 ? 0 : ((rows - 1) * ld) + hs)];
@@ -71,6 +98,10 @@ internal static class GruPass
         ReadOnlySpan<float> resetHidden, float[] dWhh, SimdPath path)
     {
         int hs = o.HiddenSize, gh = 3 * hs, split = o.LinearBeforeReset ? gh : 2 * hs;
+        if (m == 0)
+        {
+            return; // no rows (T = 0): nothing to add, and the gradient buffers may be empty
+        }
         if (n0 < split)
         {
             int end = Math.Min(n1, split);

@@ -149,10 +149,7 @@ public sealed partial class RecurrentNetwork
         }
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(threads, 256);
-        // A GRU with linear_before_reset = 0 needs all of r⊙h' between its two recurrent GEMMs: a second barrier per
-        // layer that the split does not have, so such a stream steps on the calling thread (Threads says 1).
-        bool split = threads > 1 && (Options.Cell != CellKind.Gru || Options.LinearBeforeReset);
-        return new StreamState(this, Options, batch, split ? new Threading.SplitStream(this, batch, threads) : null);
+        return new StreamState(this, Options, batch, threads > 1 ? new Threading.SplitStream(this, batch, threads) : null);
     }
 
     /// <summary>

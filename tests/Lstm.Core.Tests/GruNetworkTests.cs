@@ -131,9 +131,34 @@ public class GruNetworkTests
         var e = Assert.Throws<ArgumentException>(() => net.Forward(new float[4], 2, 1, default, new float[3]));
         Assert.Equal("c0", e.ParamName);
         Assert.Contains("GRU has no cell state", e.Message);
+        float[] y = new float[6], hn = new float[3];
+        net.Forward([1f, 2f, 3f, 4f], 2, 1, y, hn, default);
+        SequenceOutput expected = net.Forward([1f, 2f, 3f, 4f], 2, 1);
+        Helpers.AssertBitwise(expected.Output, y, "Forward into caller buffers");
+        Helpers.AssertBitwise(expected.Hn, hn, "hn into a caller buffer");
+        e = Assert.Throws<ArgumentException>(() => net.Forward(new float[4], 2, 1, y, hn, new float[3]));
+        Assert.Equal("cn", e.ParamName);
         using TrainingTrace trace = net.ForwardTraining(new float[4], 2, 1);
         e = Assert.Throws<ArgumentException>(() => net.Backward(trace, new float[6], default, new float[3], net.CreateGradients()));
         Assert.Equal("dcn", e.ParamName);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void NoStepsOrNoRows_GiveEmptyResults_AndHnIsH0(bool linearBeforeReset)
+    {
+        RecurrentNetwork net = RecurrentNetwork.Create(Gru(3, 5, 2, linearBeforeReset) with { Bidirectional = true }, 1);
+        float[] h0 = Helpers.ToFloat(Helpers.Uniform(2 * 2 * 2 * 5, 3));
+        using TrainingTrace none = net.ForwardTraining([], 0, 2, h0);
+        Assert.Empty(none.Result.Output);
+        Helpers.AssertBitwise(h0, none.Result.Hn, "hn = h0 after no steps");
+        float[] dhn = Helpers.ToFloat(Helpers.Uniform(h0.Length, 4));
+        InputGradients d = net.Backward(none, [], dhn, default, net.CreateGradients());
+        Helpers.AssertBitwise(dhn, d.DH0, "dh0 = dhn after no steps");
+        using TrainingTrace empty = net.ForwardTraining([], 4, 0);
+        Assert.Empty(empty.Result.Output);
+        Assert.Empty(net.Backward(empty, [], default, default, net.CreateGradients()).DX);
     }
 
     [Theory]
@@ -158,9 +183,9 @@ public class GruNetworkTests
     [Theory]
     [InlineData(WeightFormat.Int8)]
     [InlineData(WeightFormat.BFloat16)]
-    public void ResetBeforeProduct_InReducedFormats_StreamsAndSplitsRowsWithForwardsBits(WeightFormat format)
+    public void ResetBeforeProduct_InReducedFormats_StreamsAndSplitsWithForwardsBits(WeightFormat format)
     {
-        RecurrentOptions o = Gru(24, 96, 2, linearBeforeReset: false);
+        RecurrentOptions o = Gru(24, 128, 2, linearBeforeReset: false);
         using RecurrentNetwork source = RecurrentNetwork.Create(o, 5);
         using RecurrentNetwork net = source.WithWeightFormat(format);
         const int T = 6, B = 40;
@@ -171,15 +196,40 @@ public class GruNetworkTests
         Assert.True(worst < 2e-2, $"{format}: {worst:e3} from float32");
         net.Threads = 2; // 20 rows per thread: the rows split
         Helpers.AssertBitwise(one.Output, net.Forward(x, T, B).Output, "2 threads");
+        SequenceOutput small = net.Forward(x.AsSpan(0, T * 2 * 24), T, 2); // 2 rows on 2 threads, H = 128 ≥ 2 × 64: the units split
+        net.Threads = 1;
+        Helpers.AssertBitwise(net.Forward(x.AsSpan(0, T * 2 * 24), T, 2).Output, small.Output, "units split");
         using StreamState s = net.CreateStream(B, threads: 2);
-        Assert.Equal(1, s.Threads); // its candidate GEMM needs all of r⊙h': the stream stays on the calling thread
-        float[] y = new float[B * 96];
+        Assert.Equal(2, s.Threads);
+        float[] y = new float[B * 128];
         for (int t = 0; t < T; t++)
         {
             net.Step(s, x.AsSpan(t * B * 24, B * 24), y);
-            Helpers.AssertBitwise(one.Output.AsSpan(t * B * 96, B * 96).ToArray(), y, $"stream step {t}");
+            Helpers.AssertBitwise(one.Output.AsSpan(t * B * 128, B * 128).ToArray(), y, $"stream step {t}");
         }
         Assert.Equal(source.GetParameter("bias_hh_l1"), net.GetParameter("bias_hh_l1"));
+    }
+
+    [Theory]
+    [InlineData(WeightFormat.Int8)]
+    [InlineData(WeightFormat.Float16)]
+    public void AReducedGru_SavedAndLoaded_IsTheSameGru_WithTheSameBits(WeightFormat format)
+    {
+        using RecurrentNetwork net = RecurrentNetwork.Create(Gru(12, 40, 2) with { Bidirectional = true }, 7).WithWeightFormat(format);
+        string path = Path.Combine(Path.GetTempPath(), $"gru-{format}-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            Lstm.Core.Interop.PyTorchImport.Export(net, path, prefix: "gru.");
+            Lstm.Core.Interop.ImportedNetwork back = Lstm.Core.Interop.PyTorchImport.Load(path);
+            Assert.Equal(net.Options, back.Options);
+            Assert.Equal(format, back.Network.WeightFormat);
+            float[] x = Helpers.ToFloat(Helpers.Uniform(5 * 3 * 12, 8));
+            Helpers.AssertBitwise(net.Forward(x, 5, 3).Output, back.Network.Forward(x, 5, 3).Output, "y");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]

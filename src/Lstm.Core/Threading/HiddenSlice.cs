@@ -23,7 +23,15 @@ internal sealed class HiddenSlice
         float[] peepholes = layer.Peepholes;
         Peepholes = peepholes.Length == 0 ? [] : [.. peepholes.AsSpan(start, count), .. peepholes.AsSpan(h + start, count), .. peepholes.AsSpan((2 * h) + start, count)];
         HiddenBias = layer.HiddenBias.Length == 0 ? [] : layer.HiddenBias.AsSpan(start, count).ToArray();
+        ResetGateWeights = layer.ResetGateWeights?.Units(2, h, start, count, default);
+        CandidateWeights = layer.CandidateWeights?.Units(1, h, start, count, default);
     }
+
+    /// <summary>GRU with linear_before_reset = 0: this slice's rows r, z of W_hh [2·Count, H]; else null.</summary>
+    public GateWeights? ResetGateWeights { get; }
+
+    /// <summary>GRU with linear_before_reset = 0: this slice's rows n of W_hh [Count, H], applied to all of r⊙h'; else null.</summary>
+    public GateWeights? CandidateWeights { get; }
 
     /// <summary>GRU: b_hn of these units [Count]; else empty.</summary>
     public float[] HiddenBias { get; }
@@ -50,10 +58,6 @@ internal sealed class HiddenSlice
     public static HiddenSlice[] Split(RecurrentOptions o, PackedLayer layer, int inSize, int parts)
     {
         int h = o.HiddenSize;
-        if (o.Cell == CellKind.Gru && !o.LinearBeforeReset)
-        {
-            parts = 1; // its candidate GEMM reads r⊙h' of every unit: a barrier mid-step that the unit split does not have
-        }
         int chunk = Chunk(h, parts);
         var slices = new List<HiddenSlice>();
         for (int start = 0; start < h; start += chunk)
