@@ -194,11 +194,15 @@ internal sealed class SequenceRunners(Models m, int steps, int batch, float[] x,
         return outs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
+    // A trace that owns its buffers, as a training loop would keep it: no allocation per step, and on 2 threads small
+    // batches split the hidden units of both passes (the pooled ForwardTraining splits rows only).
+    private readonly TrainingTrace trace = m.Ours.CreateTrace(steps, batch);
+
     public float[] OursTrain()
     {
         grads.Clear();
-        using TrainingTrace trace = m.Ours.ForwardTraining(x, steps, batch);
-        m.Ours.Backward(trace, dy, default, default, grads);
+        m.Ours.ForwardTrainingInto(trace, x);
+        m.Ours.BackwardInto(trace, dy, default, default, grads, default, default, default);
         return grads["weight_hh_l0"];
     }
 
@@ -221,6 +225,7 @@ internal sealed class SequenceRunners(Models m, int steps, int batch, float[] x,
 
     public void Dispose()
     {
+        trace.Dispose();
         tx.Dispose();
         tdy.Dispose();
         run.Dispose();

@@ -15,8 +15,9 @@ public sealed partial class RecurrentNetwork : IDisposable
     /// ones block; <see cref="Dispose"/> stops them). Small batches split the hidden units, so that each core keeps its
     /// slice of the weights in its own cache (when H ≥ <see cref="MinUnitsPerThread"/> × Threads; smaller layers run on
     /// the calling thread); batches of 16 rows per thread and more split the rows, for <see cref="ForwardTraining(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Training.SeededRandom)"/>
-    /// and <see cref="Backward(TrainingTrace, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ParameterSet)"/> too (without peepholes, whose gradient sums over rows). Results are bitwise the same
-    /// for every count. <see cref="CheckFinite"/> runs on the calling thread; streams take their own count in
+    /// and <see cref="Backward(TrainingTrace, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ParameterSet)"/> too (without peepholes, whose gradient sums over rows). Below that, <see cref="Backward(TrainingTrace, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ParameterSet)"/>
+    /// and <see cref="ForwardTrainingInto"/> split the hidden units when H ≥ <see cref="MinUnitsPerThread"/> × Threads
+    /// (one barrier per step). Results are bitwise the same for every count. <see cref="CheckFinite"/> runs on the calling thread; streams take their own count in
     /// <see cref="CreateStream"/>. Set it before sharing the network.
     /// </summary>
     public int Threads
