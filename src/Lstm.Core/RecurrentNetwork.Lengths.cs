@@ -95,9 +95,15 @@ public sealed partial class RecurrentNetwork
         public void ToSorted(float[] seq, int steps, int width, float[] h0, float[] c0, int h)
         {
             Permute(seq, steps, width, toSorted: true);
-            Permute(h0, h0.Length / Math.Max(1, Batch * h), h, toSorted: true);
-            Permute(c0, c0.Length / Math.Max(1, Batch * h), h, toSorted: true);
+            SortRows(h0, h);
+            SortRows(c0, h);
         }
+
+        /// <summary>Sorts the rows of a [·, B, width] array in place (empty: nothing).</summary>
+        public void SortRows(float[] a, int width) => Permute(a, a.Length / Math.Max(1, Batch * width), width, toSorted: true);
+
+        /// <summary>Puts the rows of a [·, B, width] array back in the caller's order, in place.</summary>
+        public void UnsortRows(float[] a, int width) => Permute(a, a.Length / Math.Max(1, Batch * width), width, toSorted: false);
 
         /// <summary>seq [T, B, width] in the caller's row order (a new array of exactly that size); the states [·, B, h] in place.</summary>
         public float[] FromSorted(float[] seq, int steps, int width, float[] hn, float[] cn, int h)

@@ -78,7 +78,7 @@ public sealed partial class RecurrentNetwork
         ShapeCheck.NonNegative(batch, nameof(batch));
         if (o.ProjectionSize > 0)
         {
-            return RunProjected(x, steps, batch, h0, c0, training, dropout, random, into, lengths: packing is not null);
+            return RunProjected(x, steps, batch, h0, c0, training, dropout, random, into, packing);
         }
         int l = o.Layers, d = o.Directions, h = o.HiddenSize, gh = o.Gates * h;
         // The largest buffers a pass allocates, checked before any of them is: the gate pre-activations [T·B, G·H],

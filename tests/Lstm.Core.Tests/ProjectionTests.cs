@@ -77,6 +77,58 @@ public class ProjectionTests
         Assert.Equal(trace.Result.Output, fast.Forward(x, T, B, h0, c0).Output); // inference: the same bits
     }
 
+    private static readonly int[] Lengths = [3, 6, 0, 1, 6, 3]; // unsorted, 0, T and ties
+
+    [Theory]
+    [MemberData(nameof(VariantNames))]
+    public void ReferenceBackward_WithLengths_MatchesCentralDifferences(string variant)
+    {
+        RecurrentOptions o = Variants[variant];
+        const int T = 6, B = 6;
+        var net = ReferenceNetwork.From(RecurrentNetwork.Create(o, seed: 1));
+        int states = o.Directions * o.Layers * B;
+        var worst = GradientChecker.Check(net, Helpers.Uniform(T * B * o.InputSize, 2), T, B, Helpers.Uniform(states * o.HiddenStateSize, 3, 0.5),
+            Helpers.Uniform(states * o.HiddenSize, 4, 0.5), Helpers.Uniform(T * B * o.OutputSize, 5), Helpers.Uniform(states * o.HiddenStateSize, 6),
+            Helpers.Uniform(states * o.HiddenSize, 7), Lengths);
+        foreach (var (name, err) in worst)
+        {
+            Assert.True(err <= 1e-6, $"{variant}: {name} worst relative error {err:E2}"); // ReferenceGradientTests' bound
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(VariantsByPath))]
+    public void FastPath_WithLengths_MatchesTheReference(string variant, SimdPath path)
+    {
+        RecurrentOptions o = Variants[variant] with { InputSize = 7, HiddenSize = 19, ProjectionSize = 5 };
+        const int T = 6, B = 6;
+        int states = o.Directions * o.Layers * B;
+        RecurrentNetwork fast = RecurrentNetwork.Create(o, 11, path);
+        ReferenceNetwork reference = ReferenceNetwork.From(fast);
+        float[] x = Helpers.ToFloat(Helpers.Uniform(T * B * 7, 1));
+        float[] h0 = Helpers.ToFloat(Helpers.Uniform(states * 5, 2, 0.5)), c0 = Helpers.ToFloat(Helpers.Uniform(states * 19, 3, 0.5));
+        float[] dy = Helpers.ToFloat(Helpers.Uniform(T * B * o.OutputSize, 4));
+        float[] dhn = Helpers.ToFloat(Helpers.Uniform(states * 5, 5)), dcn = Helpers.ToFloat(Helpers.Uniform(states * 19, 6));
+        using TrainingTrace trace = fast.ForwardTraining(x, T, B, Lengths, h0, c0);
+        ParameterSet grads = fast.CreateGradients();
+        InputGradients d = fast.Backward(trace, dy, dhn, dcn, grads);
+        ReferenceTrace rt = reference.Forward(Helpers.ToDouble(x), T, B, Helpers.ToDouble(h0), Helpers.ToDouble(c0), Lengths);
+        ReferenceGradients rg = reference.Backward(rt, Helpers.ToDouble(dy), Helpers.ToDouble(dhn), Helpers.ToDouble(dcn));
+        // FastVersusReferenceTests' bounds and reasons.
+        Assert.True(Helpers.WorstError(trace.Result.Output, rt.Output) <= 2e-5, "y");
+        Assert.True(Helpers.WorstError(trace.Result.Hn, rt.Hn) <= 2e-5, "hn");
+        Assert.True(Helpers.WorstError(trace.Result.Cn, rt.Cn) <= 2e-5, "cn");
+        Assert.True(Helpers.WorstError(d.DX, rg.DX) <= 1e-4, "dx");
+        Assert.True(Helpers.WorstError(d.DH0, rg.DH0) <= 1e-4, "dh0");
+        Assert.True(Helpers.WorstError(d.DC0, rg.DC0) <= 1e-4, "dc0");
+        foreach (ParameterInfo info in fast.ParameterInfos)
+        {
+            Assert.True(Helpers.WorstError(grads[info.Name], rg.Parameters[info.Name]) <= 1e-4, info.Name);
+        }
+        Assert.Equal(trace.Result.Output, fast.Forward(x, T, B, Lengths, h0, c0).Output); // inference: the same bits
+        Assert.True(Helpers.WorstError(fast.Forward(x, T, B, h0, c0).Output, rt.Output) > 1e-3, "lengths change the answer");
+    }
+
     [Fact]
     public void Shapes_FollowPyTorch_AndThreadsGiveTheSameBits()
     {
@@ -111,7 +163,6 @@ public class ProjectionTests
         Assert.Equal("ProjectionSize", Assert.Throws<ArgumentException>(() => new RecurrentOptions(3, 4, ProjectionSize: -1).Validate()).ParamName);
         RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(3, 4, ProjectionSize: 2), 1);
         Assert.Throws<NotSupportedException>(() => net.CreateStream());
-        Assert.Throws<NotSupportedException>(() => net.Forward(new float[2 * 2 * 3], 2, 2, [1, 2]));
         var e = Assert.Throws<ArgumentException>(() => net.Forward(new float[2 * 3], 2, 1, new float[4], new float[4]));
         Assert.Equal("h0", e.ParamName); // h0 is [1, 1, P = 2]
     }
