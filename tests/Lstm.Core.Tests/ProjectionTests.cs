@@ -162,9 +162,71 @@ public class ProjectionTests
         Assert.Equal("ProjectionSize", Assert.Throws<ArgumentException>(() => new RecurrentOptions(3, 4, Peepholes: true, ProjectionSize: 2).Validate()).ParamName);
         Assert.Equal("ProjectionSize", Assert.Throws<ArgumentException>(() => new RecurrentOptions(3, 4, ProjectionSize: -1).Validate()).ParamName);
         RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(3, 4, ProjectionSize: 2), 1);
-        Assert.Throws<NotSupportedException>(() => net.CreateStream());
         var e = Assert.Throws<ArgumentException>(() => net.Forward(new float[2 * 3], 2, 1, new float[4], new float[4]));
         Assert.Equal("h0", e.ParamName); // h0 is [1, 1, P = 2]
+    }
+
+    [Theory]
+    [MemberData(nameof(Helpers.Paths), MemberType = typeof(Helpers))]
+    public void Stream_EqualsTheSequence_BitForBit_AndItsStateMovesAsPyTorchsShapes(SimdPath path)
+    {
+        // Tolerance 0: a stream step runs the same GEMMs and cell as the sequence pass, on the same h (P) and c (H).
+        var o = new RecurrentOptions(5, 19, Layers: 2, ProjectionSize: 7);
+        const int T = 9, Split = 4, B = 3;
+        using RecurrentNetwork net = RecurrentNetwork.Create(o, 6, path);
+        float[] x = Helpers.ToFloat(Helpers.Uniform(T * B * 5, 7));
+        SequenceOutput whole = net.Forward(x, T, B), head = net.Forward(x.AsSpan(0, Split * B * 5), Split, B);
+        using StreamState s = net.CreateStream(B, threads: 2);
+        Assert.Equal(1, s.Threads); // projections step on the calling thread
+        float[] y = new float[B * 7];
+        for (int t = 0; t < T; t++)
+        {
+            net.Step(s, x.AsSpan(t * B * 5, B * 5), y);
+            Helpers.AssertBitwise(whole.Output.AsSpan(t * B * 7, B * 7).ToArray(), y, $"y at step {t}");
+        }
+        float[] hn = new float[2 * B * 7], cn = new float[2 * B * 19];
+        s.GetState(hn, cn);
+        Helpers.AssertBitwise(whole.Hn, hn, "hn");
+        Helpers.AssertBitwise(whole.Cn, cn, "cn");
+
+        using StreamState resumed = net.CreateStream(B);
+        resumed.SetState(head.Hn, head.Cn); // h0 [L, B, P], c0 [L, B, H]
+        for (int t = Split; t < T; t++)
+        {
+            net.Step(resumed, x.AsSpan(t * B * 5, B * 5), y);
+        }
+        Helpers.AssertBitwise(whole.Output.AsSpan((T - 1) * B * 7).ToArray(), y, "y after SetState");
+        using StreamState moved = net.CreateStream(B);
+        moved.Import(s.Export());
+        float[] h2 = new float[hn.Length], c2 = new float[cn.Length];
+        moved.GetState(h2, c2);
+        Helpers.AssertBitwise(hn, h2, "h after Export/Import");
+        Helpers.AssertBitwise(cn, c2, "c after Export/Import");
+        float[] rowH = new float[2 * 7], rowC = new float[2 * 19];
+        moved.GetRow(1, rowH, rowC);
+        Assert.Equal(hn[7], rowH[0]); // layer 0, row 1
+        Assert.Throws<ArgumentException>(() => s.SetState(new float[2 * B * 19], cn));
+        using StreamState other = RecurrentNetwork.Create(o with { ProjectionSize = 6 }, 1).CreateStream(B);
+        Assert.Throws<InvalidDataException>(() => other.Import(s.Export())); // another P: another length
+    }
+
+    [Fact]
+    public void Sessions_StepAsTheirStreams()
+    {
+        using RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(3, 8, ProjectionSize: 2), 6);
+        using var host = new SessionHost(net, 2);
+        using var batcher = new SessionBatcher(host, TimeSpan.Zero);
+        Session a = batcher.Open(), b = batcher.Open();
+        using StreamState alone = net.CreateStream(1);
+        float[] y = new float[2], expected = new float[2], other = new float[2];
+        for (int t = 0; t < 4; t++)
+        {
+            float[] x = [t, 1, -t];
+            batcher.Step(a, x, y);
+            batcher.Step(b, [1, 1, 1], other);
+            net.Step(alone, x, expected);
+            Helpers.AssertBitwise(expected, y, $"session a at step {t}"); // y is P = 2 wide
+        }
     }
 
     [Fact]
