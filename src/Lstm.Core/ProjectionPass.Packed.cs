@@ -12,7 +12,7 @@ namespace Lstm.Core;
 internal static partial class ProjectionPass
 {
     public static void ForwardPacked(RecurrentOptions o, PackedLayer w, int dir, int steps, int batch, ReadOnlySpan<int> alive, Buffers buf,
-        Span<float> hn, Span<float> cn, SimdPath path, int checkLayer = -1)
+        Span<float> hn, Span<float> cn, SimdPath path, int checkLayer = -1, int[]? rowOrder = null)
     {
         int h = o.HiddenSize, p = o.ProjectionSize, gh = o.Gates * h, ldy = o.OutputSize, inSize = w.InputWeights.Columns;
         float[] hPrev = new float[batch * p], cPrev = new float[batch * h];
@@ -49,8 +49,8 @@ internal static partial class ProjectionPass
             Gemm.Multiply(raw, n, h, w.Projection!, yt[(dir * p)..], ldy, path);                                         // h_t = (o ⊙ tanh c)·W_hrᵀ
             if (checkLayer >= 0)
             {
-                new FiniteProbe("c", checkLayer, dir, t).Rows(buf.C.Slice(t * batch * h, n * h), n, h, h);
-                new FiniteProbe("h", checkLayer, dir, t).Rows(yt[(dir * p)..], n, p, ldy);
+                new FiniteProbe("c", checkLayer, dir, t, rowOrder).Rows(buf.C.Slice(t * batch * h, n * h), n, h, h);
+                new FiniteProbe("h", checkLayer, dir, t, rowOrder).Rows(yt[(dir * p)..], n, p, ldy);
             }
         }
         if (steps > 0)

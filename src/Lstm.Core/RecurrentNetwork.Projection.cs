@@ -31,15 +31,15 @@ public sealed partial class RecurrentNetwork
         var masks = new float[l][];
         float[] input = new float[rows * o.InputSize];
         Layout.ToTimeMajor(x, steps, batch, o.InputSize, o.BatchFirst, input);
-        for (int t = 0; CheckFinite && t < steps; t++)
-        {
-            new FiniteProbe(nameof(x), 0, 0, t).Rows(input.AsSpan(t * batch * o.InputSize), batch, o.InputSize, o.InputSize);
-        }
         if (packing is not null)
         {
             packing.SortRows(input, o.InputSize); // [T, B, I] as [T·B] rows of I: each step's rows sorted
             packing.SortRows(h0All, p);
             packing.SortRows(c0All, h);
+        }
+        for (int t = 0; CheckFinite && t < steps; t++) // with lengths, the valid rows only
+        {
+            new FiniteProbe(nameof(x), 0, 0, t, packing?.Order).Rows(input.AsSpan(t * batch * o.InputSize), packing?.Alive[t] ?? batch, o.InputSize, o.InputSize);
         }
         for (int layer = 0; layer < l; layer++)
         {
@@ -66,7 +66,7 @@ public sealed partial class RecurrentNetwork
                 if (packing is not null)
                 {
                     ProjectionPass.ForwardPacked(o, Packed(layer, dir), dir, steps, batch, packing.Alive, buffers, hn.AsSpan(slot * batch * p, batch * p),
-                        cn.AsSpan(slot * batch * h, batch * h), Path, CheckFinite ? layer : -1);
+                        cn.AsSpan(slot * batch * h, batch * h), Path, CheckFinite ? layer : -1, packing.Order);
                     continue;
                 }
                 ProjectionPass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(slot * batch * p, batch * p),

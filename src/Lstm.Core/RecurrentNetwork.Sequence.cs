@@ -123,11 +123,11 @@ public sealed partial class RecurrentNetwork
             int n = rows * o.OutputSize;
             float[] input = Scratch(rows * o.InputSize);
             Layout.ToTimeMajor(x, steps, batch, o.InputSize, o.BatchFirst, input);
-            for (int t = 0; CheckFinite && t < steps; t++)
-            {
-                new FiniteProbe(nameof(x), 0, 0, t).Rows(input.AsSpan(t * batch * o.InputSize), batch, o.InputSize, o.InputSize);
-            }
             packing?.ToSorted(input, steps, o.InputSize, h0All, c0All, h);
+            for (int t = 0; CheckFinite && t < steps; t++) // with lengths, the valid rows only (PyTorch never reads the padding)
+            {
+                new FiniteProbe(nameof(x), 0, 0, t, packing?.Order).Rows(input.AsSpan(t * batch * o.InputSize), packing?.Alive[t] ?? batch, o.InputSize, o.InputSize);
+            }
             float[]? gateScratch = training ? null : Scratch(rows * gh);
             float[]? cScratch = training || o.Cell == CellKind.Rnn ? null : Scratch(2 * batch * h);
             bool threaded = Threads > 1 && !CheckFinite && rows > 0 && (!training || !o.Peepholes) && packing is null;
@@ -170,7 +170,7 @@ public sealed partial class RecurrentNetwork
                     if (packing is not null)
                     {
                         SequencePass.ForwardPacked(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(state, batch * h),
-                            o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, Path, CheckFinite ? layer : -1);
+                            o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, Path, CheckFinite ? layer : -1, packing.Order);
                         continue;
                     }
                     SequencePass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(state, batch * h),
