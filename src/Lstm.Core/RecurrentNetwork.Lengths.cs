@@ -14,8 +14,21 @@ public sealed partial class RecurrentNetwork
         Forward(x, steps, batch, lengths, default, default);
 
     /// <inheritdoc cref="Forward(ReadOnlySpan{float}, int, int, ReadOnlySpan{int})"/>
-    public SequenceOutput Forward(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<int> lengths, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0) =>
-        Run(x, steps, batch, h0, c0, training: false, packing: Packing.Of(lengths, steps, batch)).Result;
+    public SequenceOutput Forward(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<int> lengths, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)
+    {
+        ThrowIfLengthsUnsupported();
+        return Run(x, steps, batch, h0, c0, training: false, packing: Packing.Of(lengths, steps, batch)).Result;
+    }
+
+    // The packed passes (SequencePass.ForwardPacked, ProjectionPass) carry LSTM and Elman cells; a GRU would run
+    // through the Elman branch and give a wrong answer, so it is refused until the packed passes have a GRU branch.
+    private void ThrowIfLengthsUnsupported()
+    {
+        if (Options.Cell is not (CellKind.Lstm or CellKind.Rnn))
+        {
+            throw new NotSupportedException($"Lengths with {Options.Cell} cells are not supported yet.");
+        }
+    }
 
     /// <summary>
     /// <see cref="ForwardTraining(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Training.SeededRandom?)"/>
@@ -30,6 +43,7 @@ public sealed partial class RecurrentNetwork
         float dropout = 0, Training.SeededRandom? random = null)
     {
         ThrowUnlessFloat32(nameof(ForwardTraining));
+        ThrowIfLengthsUnsupported();
         if (dropout is < 0 or >= 1 || float.IsNaN(dropout))
         {
             throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1).");
