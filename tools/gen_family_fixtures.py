@@ -145,4 +145,5 @@ if __name__ == "__main__":
     sequence_case("rnn_lengths", "rnn", 3, 4, 1, True, 3, 5, seed=8, lengths=[3, 5, 2])
     sequence_case("lstm_proj", "lstm", 5, 7, 2, True, 3, 6, seed=9, proj=3)
     sequence_case("lstm_proj_uni", "lstm", 4, 6, 1, False, 2, 5, seed=10, proj=4)
+    sequence_case("lstm_proj_lengths", "lstm", 4, 6, 2, True, 3, 5, seed=11, proj=2, lengths=[2, 5, 4])
     multi_case()

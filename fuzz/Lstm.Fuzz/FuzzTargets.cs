@@ -216,6 +216,11 @@ public static class FuzzTargets
             ViaFile(p => PyTorchImport.Export(rnn.WithWeightFormat(Lstm.Simd.WeightFormat.BFloat16), p)),
             ViaFile(p => PyTorchImport.Export(Lstm.Core.RecurrentNetwork.Create(new Lstm.Core.RecurrentOptions(3, 2, Cell: Lstm.Core.CellKind.Gru), 3)
                 .WithWeightFormat(Lstm.Simd.WeightFormat.Int8), p, "gru.")),
+            // Issue 14: projections without bias, a cell module (keys without _l0), and two modules in one file.
+            ViaFile(p => PyTorchImport.Export(Lstm.Core.RecurrentNetwork.Create(new Lstm.Core.RecurrentOptions(3, 4, Bidirectional: true, Bias: false, ProjectionSize: 2), 3), p)),
+            ViaFile(p => SafeTensors.Write(p, rnn.ParameterInfos.Select(i => new NamedTensor("cell." + i.Name.Replace("_l0", "", StringComparison.Ordinal), i.Shape, rnn.GetParameter(i.Name), "F32")))),
+            ViaFile(p => SafeTensors.Write(p, lstm.ParameterInfos.Select(i => new NamedTensor("encoder." + i.Name, i.Shape, lstm.GetParameter(i.Name), "F32"))
+                .Concat(rnn.ParameterInfos.Select(i => new NamedTensor("decoder." + i.Name, i.Shape, rnn.GetParameter(i.Name), "F32"))))),
         ];
     }
 

@@ -36,8 +36,11 @@ public sealed class NonFiniteValueException : ArithmeticException
     public float Value { get; }
 }
 
-/// <summary>Where the opt-in finite check looks: rows of a [rows, width] matrix with row stride ld.</summary>
-internal readonly record struct FiniteProbe(string Tensor, int Layer, int Direction, int Step)
+/// <summary>
+/// Where the opt-in finite check looks: rows of a [rows, width] matrix with row stride ld. <paramref name="RowOrder"/>
+/// names the caller's row of each (a batch sorted by length); null: the rows are the caller's.
+/// </summary>
+internal readonly record struct FiniteProbe(string Tensor, int Layer, int Direction, int Step, int[]? RowOrder = null)
 {
     public void Rows(ReadOnlySpan<float> m, int rows, int width, int ld)
     {
@@ -48,7 +51,7 @@ internal readonly record struct FiniteProbe(string Tensor, int Layer, int Direct
             {
                 if (!float.IsFinite(row[u]))
                 {
-                    throw new NonFiniteValueException(Tensor, Layer, Direction, Step, b, u, row[u]);
+                    throw new NonFiniteValueException(Tensor, Layer, Direction, Step, RowOrder is null ? b : RowOrder[b], u, row[u]);
                 }
             }
         }

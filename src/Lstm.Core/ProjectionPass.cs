@@ -9,7 +9,7 @@ namespace Lstm.Core;
 /// next step's recurrent GEMM (W_hh [4H, P]) reads. c stays H wide. The backward pass mirrors it; dW_hr is one GEMM
 /// over all T·B rows, like dW_ih and dW_hh.
 /// </summary>
-internal static class ProjectionPass
+internal static partial class ProjectionPass
 {
     /// <summary>The buffers of one layer-direction; rows are time-major (t·B + b).</summary>
     internal ref struct Buffers

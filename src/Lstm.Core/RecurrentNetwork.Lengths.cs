@@ -14,8 +14,21 @@ public sealed partial class RecurrentNetwork
         Forward(x, steps, batch, lengths, default, default);
 
     /// <inheritdoc cref="Forward(ReadOnlySpan{float}, int, int, ReadOnlySpan{int})"/>
-    public SequenceOutput Forward(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<int> lengths, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0) =>
-        Run(x, steps, batch, h0, c0, training: false, packing: Packing.Of(lengths, steps, batch)).Result;
+    public SequenceOutput Forward(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<int> lengths, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)
+    {
+        ThrowIfLengthsUnsupported();
+        return Run(x, steps, batch, h0, c0, training: false, packing: Packing.Of(lengths, steps, batch)).Result;
+    }
+
+    // The packed passes (SequencePass.ForwardPacked, ProjectionPass) carry LSTM and Elman cells; a GRU would run
+    // through the Elman branch and give a wrong answer, so it is refused until the packed passes have a GRU branch.
+    private void ThrowIfLengthsUnsupported()
+    {
+        if (Options.Cell is not (CellKind.Lstm or CellKind.Rnn))
+        {
+            throw new NotSupportedException($"Lengths with {Options.Cell} cells are not supported yet.");
+        }
+    }
 
     /// <summary>
     /// <see cref="ForwardTraining(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Training.SeededRandom?)"/>
@@ -30,6 +43,7 @@ public sealed partial class RecurrentNetwork
         float dropout = 0, Training.SeededRandom? random = null)
     {
         ThrowUnlessFloat32(nameof(ForwardTraining));
+        ThrowIfLengthsUnsupported();
         if (dropout is < 0 or >= 1 || float.IsNaN(dropout))
         {
             throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1).");
@@ -95,9 +109,15 @@ public sealed partial class RecurrentNetwork
         public void ToSorted(float[] seq, int steps, int width, float[] h0, float[] c0, int h)
         {
             Permute(seq, steps, width, toSorted: true);
-            Permute(h0, h0.Length / Math.Max(1, Batch * h), h, toSorted: true);
-            Permute(c0, c0.Length / Math.Max(1, Batch * h), h, toSorted: true);
+            SortRows(h0, h);
+            SortRows(c0, h);
         }
+
+        /// <summary>Sorts the rows of a [·, B, width] array in place (empty: nothing).</summary>
+        public void SortRows(float[] a, int width) => Permute(a, a.Length / Math.Max(1, Batch * width), width, toSorted: true);
+
+        /// <summary>Puts the rows of a [·, B, width] array back in the caller's order, in place.</summary>
+        public void UnsortRows(float[] a, int width) => Permute(a, a.Length / Math.Max(1, Batch * width), width, toSorted: false);
 
         /// <summary>seq [T, B, width] in the caller's row order (a new array of exactly that size); the states [·, B, h] in place.</summary>
         public float[] FromSorted(float[] seq, int steps, int width, float[] hn, float[] cn, int h)

@@ -3,15 +3,11 @@ namespace Lstm.Core;
 public sealed partial class RecurrentNetwork
 {
     // An LSTM with projections: the same contract as Run, with h (h0, hn, y) P wide and c (c0, cn) H wide. One thread
-    // (Threads is not used), no lengths; ProjectionPass does the layer-direction work.
+    // (Threads is not used); ProjectionPass does the layer-direction work, on the live rows only with lengths.
     private TrainingTrace RunProjected(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, bool training,
-        float dropout, Training.SeededRandom? random, Destination into, bool lengths)
+        float dropout, Training.SeededRandom? random, Destination into, Packing? packing)
     {
         RecurrentOptions o = Options;
-        if (lengths)
-        {
-            throw new NotSupportedException("Variable-length batches of an LSTM with projections are not supported yet; run each length group as its own batch.");
-        }
         int l = o.Layers, d = o.Directions, h = o.HiddenSize, p = o.ProjectionSize, gh = o.Gates * h;
         int rows = ShapeCheck.Elements(nameof(steps), "the rows steps × batch", steps, batch);
         ShapeCheck.Elements(nameof(steps), "the gate buffer steps × batch × gates·hidden", steps, batch, gh);
@@ -35,9 +31,15 @@ public sealed partial class RecurrentNetwork
         var masks = new float[l][];
         float[] input = new float[rows * o.InputSize];
         Layout.ToTimeMajor(x, steps, batch, o.InputSize, o.BatchFirst, input);
-        for (int t = 0; CheckFinite && t < steps; t++)
+        if (packing is not null)
         {
-            new FiniteProbe(nameof(x), 0, 0, t).Rows(input.AsSpan(t * batch * o.InputSize), batch, o.InputSize, o.InputSize);
+            packing.SortRows(input, o.InputSize); // [T, B, I] as [T·B] rows of I: each step's rows sorted
+            packing.SortRows(h0All, p);
+            packing.SortRows(c0All, h);
+        }
+        for (int t = 0; CheckFinite && t < steps; t++) // with lengths, the valid rows only
+        {
+            new FiniteProbe(nameof(x), 0, 0, t, packing?.Order).Rows(input.AsSpan(t * batch * o.InputSize), packing?.Alive[t] ?? batch, o.InputSize, o.InputSize);
         }
         for (int layer = 0; layer < l; layer++)
         {
@@ -61,6 +63,12 @@ public sealed partial class RecurrentNetwork
                     H0 = h0All.AsSpan(slot * batch * p, batch * p),
                     C0 = c0All.AsSpan(slot * batch * h, batch * h),
                 };
+                if (packing is not null)
+                {
+                    ProjectionPass.ForwardPacked(o, Packed(layer, dir), dir, steps, batch, packing.Alive, buffers, hn.AsSpan(slot * batch * p, batch * p),
+                        cn.AsSpan(slot * batch * h, batch * h), Path, CheckFinite ? layer : -1, packing.Order);
+                    continue;
+                }
                 ProjectionPass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(slot * batch * p, batch * p),
                     cn.AsSpan(slot * batch * h, batch * h), Path, CheckFinite ? layer : -1);
             }
@@ -77,16 +85,24 @@ public sealed partial class RecurrentNetwork
                 }
             }
         }
+        float[] top = outputs[l - 1];
+        if (packing is not null)
+        {
+            // The results in the caller's row order; the trace keeps its buffers sorted for the backward pass.
+            top = packing.FromSorted(top, steps, o.OutputSize, [], [], 1);
+            packing.UnsortRows(hn, p);
+            packing.UnsortRows(cn, h);
+        }
         if (into.IsSet)
         {
-            Layout.FromTimeMajor(outputs[l - 1], steps, batch, o.OutputSize, o.BatchFirst, into.Output);
+            Layout.FromTimeMajor(top, steps, batch, o.OutputSize, o.BatchFirst, into.Output);
             hn.CopyTo(into.Hn);
             cn.CopyTo(into.Cn);
             return new TrainingTrace(steps, batch, new SequenceOutput([], [], []), [], [], [], [], [], []);
         }
-        var result = new SequenceOutput(Layout.FromTimeMajor(outputs[l - 1], steps, batch, o.OutputSize, o.BatchFirst), hn, cn);
+        var result = new SequenceOutput(Layout.FromTimeMajor(top, steps, batch, o.OutputSize, o.BatchFirst), hn, cn);
         return training
-            ? new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, h0All, c0All) { DropoutMasks = masks, RawHidden = raws }
+            ? new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, h0All, c0All) { DropoutMasks = masks, RawHidden = raws, Packing = packing }
             : new TrainingTrace(steps, batch, result, [], [], [], [], [], []);
     }
 
@@ -104,6 +120,17 @@ public sealed partial class RecurrentNetwork
         float[] dh0 = new float[d * l * batch * p], dc0 = new float[d * l * batch * h];
         float[] dAbove = new float[rows * o.OutputSize];
         Layout.ToTimeMajor(dy, steps, batch, o.OutputSize, o.BatchFirst, dAbove);
+        Packing? packing = trace.Packing;
+        if (packing is not null)
+        {
+            // Into the trace's sorted row order; dhn and dcn as sorted copies.
+            packing.SortRows(dAbove, o.OutputSize);
+            float[] sortedDhn = dhn.ToArray(), sortedDcn = dcn.ToArray();
+            packing.SortRows(sortedDhn, p);
+            packing.SortRows(sortedDcn, h);
+            dhn = sortedDhn;
+            dcn = sortedDcn;
+        }
         for (int layer = l - 1; layer >= 0; layer--)
         {
             if (layer < l - 1 && trace.DropoutMasks[layer] is { } mask)
@@ -138,9 +165,20 @@ public sealed partial class RecurrentNetwork
                     DBhh = gradients.GetOrEmpty(layer, dir, ParameterRole.BiasHh),
                     DWhr = gradients.Get(layer, dir, ParameterRole.Projection),
                 };
+                if (packing is not null)
+                {
+                    ProjectionPass.BackwardPacked(o, Packed(layer, dir), dir, steps, batch, packing.Alive, buffers, grads, Path);
+                    continue;
+                }
                 ProjectionPass.Backward(o, Packed(layer, dir), dir, steps, batch, buffers, grads, Path);
             }
             dAbove = dx;
+        }
+        if (packing is not null)
+        {
+            packing.UnsortRows(dAbove, o.InputSize);
+            packing.UnsortRows(dh0, p);
+            packing.UnsortRows(dc0, h);
         }
         return new InputGradients(Layout.FromTimeMajor(dAbove, steps, batch, o.InputSize, o.BatchFirst), dh0, dc0);
     }

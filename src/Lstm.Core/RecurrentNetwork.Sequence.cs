@@ -78,7 +78,7 @@ public sealed partial class RecurrentNetwork
         ShapeCheck.NonNegative(batch, nameof(batch));
         if (o.ProjectionSize > 0)
         {
-            return RunProjected(x, steps, batch, h0, c0, training, dropout, random, into, lengths: packing is not null);
+            return RunProjected(x, steps, batch, h0, c0, training, dropout, random, into, packing);
         }
         int l = o.Layers, d = o.Directions, h = o.HiddenSize, gh = o.Gates * h;
         // The largest buffers a pass allocates, checked before any of them is: the gate pre-activations [T·B, G·H],
@@ -123,15 +123,15 @@ public sealed partial class RecurrentNetwork
             int n = rows * o.OutputSize;
             float[] input = Scratch(rows * o.InputSize);
             Layout.ToTimeMajor(x, steps, batch, o.InputSize, o.BatchFirst, input);
-            for (int t = 0; CheckFinite && t < steps; t++)
-            {
-                new FiniteProbe(nameof(x), 0, 0, t).Rows(input.AsSpan(t * batch * o.InputSize), batch, o.InputSize, o.InputSize);
-            }
             if (packing is not null && o.Cell == CellKind.Gru)
             {
                 throw new NotSupportedException("Variable lengths with GRU cells are not supported yet; pass lengths equal to T or run rows of one length together.");
             }
             packing?.ToSorted(input, steps, o.InputSize, h0All, c0All, h);
+            for (int t = 0; CheckFinite && t < steps; t++) // with lengths, the valid rows only (PyTorch never reads the padding)
+            {
+                new FiniteProbe(nameof(x), 0, 0, t, packing?.Order).Rows(input.AsSpan(t * batch * o.InputSize), packing?.Alive[t] ?? batch, o.InputSize, o.InputSize);
+            }
             float[]? gateScratch = training ? null : Scratch(rows * gh);
             float[]? cScratch = training || o.Cell == CellKind.Rnn ? null : Scratch(2 * batch * h); // GRU: what GruPass saves
             bool threaded = Threads > 1 && !CheckFinite && rows > 0 && (!training || !o.Peepholes) && packing is null;
@@ -174,7 +174,7 @@ public sealed partial class RecurrentNetwork
                     if (packing is not null)
                     {
                         SequencePass.ForwardPacked(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(state, batch * h),
-                            o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, Path, CheckFinite ? layer : -1);
+                            o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, Path, CheckFinite ? layer : -1, packing.Order);
                         continue;
                     }
                     SequencePass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(state, batch * h),

@@ -20,7 +20,8 @@ public sealed partial class StreamState : IDisposable
         Batch = batch;
         Split = split;
         int h = o.HiddenSize;
-        H = Enumerable.Range(0, o.Layers).Select(_ => new float[batch * h]).ToArray();
+        H = Enumerable.Range(0, o.Layers).Select(_ => new float[batch * o.HiddenStateSize]).ToArray(); // P wide with projections
+        Raw = o.ProjectionSize > 0 ? new float[batch * h] : [];
         C = Enumerable.Range(0, o.Layers).Select(_ => new float[o.Cell == CellKind.Lstm ? 2 * batch * h : 0]).ToArray();
         Current = new int[o.Layers];
         Gates = new float[batch * o.Gates * h];
@@ -49,7 +50,7 @@ public sealed partial class StreamState : IDisposable
     /// <summary>Bytes the stream's worker threads have allocated since they started (0 without workers).</summary>
     internal long WorkerAllocatedBytes => Split?.WorkerAllocatedBytes ?? 0;
 
-    internal float[][] H { get; }      // [L][B, H]
+    internal float[][] H { get; }      // [L][B, H] (P wide with projections)
 
     internal float[][] C { get; }      // [L][2, B, H]: c_{t-1} and c_t, alternating
 
@@ -58,6 +59,7 @@ public sealed partial class StreamState : IDisposable
     internal float[] Gates { get; }    // [B, G·H] scratch
 
     internal float[] GruScratch { get; } // [B, 3H] the recurrent product, then [B, H] r⊙h' (GRU only)
+    internal float[] Raw { get; }      // [B, H] scratch with projections: o ⊙ tanh(c) before W_hr; else empty
 
     /// <summary>Steps taken since the state was created or reset.</summary>
     public long Steps
@@ -118,7 +120,7 @@ public sealed partial class StreamState : IDisposable
 
     /// <summary>c of layer <paramref name="layer"/>, [B, H] (empty for an RNN).</summary>
     public ReadOnlySpan<float> Cell(int layer) =>
-        Split is { } split ? split.Cell(layer) : C[layer].Length == 0 ? default : C[layer].AsSpan(Current[layer] * H[layer].Length, H[layer].Length);
+        Split is { } split ? split.Cell(layer) : C[layer].Length == 0 ? default : C[layer].AsSpan(Current[layer] * C[layer].Length / 2, C[layer].Length / 2);
 }
 
 public sealed partial class RecurrentNetwork
@@ -138,10 +140,6 @@ public sealed partial class RecurrentNetwork
         {
             throw new InvalidOperationException("A bidirectional network needs the whole sequence; it cannot be stepped as a stream.");
         }
-        if (Options.ProjectionSize > 0)
-        {
-            throw new NotSupportedException("Streaming an LSTM with projections is not supported yet; run it with Forward.");
-        }
         ShapeCheck.Elements(nameof(batch), "the stream's gates batch × gates·hidden", batch, Options.Gates * (long)Options.HiddenSize);
         if (batch <= 0)
         {
@@ -149,7 +147,8 @@ public sealed partial class RecurrentNetwork
         }
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(threads, 256);
-        return new StreamState(this, Options, batch, threads > 1 ? new Threading.SplitStream(this, batch, threads) : null);
+        // With projections a stream steps on the calling thread only (StreamState.Threads says 1): the unit split is not built for W_hr.
+        return new StreamState(this, Options, batch, threads > 1 && Options.ProjectionSize == 0 ? new Threading.SplitStream(this, batch, threads) : null);
     }
 
     /// <summary>
@@ -181,7 +180,7 @@ public sealed partial class RecurrentNetwork
             throw new InvalidOperationException("A stream split across threads steps all its rows.");
         }
         RecurrentOptions o = Options;
-        int h = o.HiddenSize;
+        int h = o.HiddenStateSize; // y is the top layer's h: P wide with projections
         if (x.Length != b * o.InputSize)
         {
             ShapeCheck.Exact(x, nameof(x), b, o.InputSize);
@@ -228,7 +227,7 @@ public sealed partial class RecurrentNetwork
             {
                 new FiniteProbe("c", layer, 0, step).Rows(state.Cell(layer)[..(b * h)], b, h, h);
             }
-            new FiniteProbe("h", layer, 0, step).Rows(state.Hidden(layer)[..(b * h)], b, h, h);
+            new FiniteProbe("h", layer, 0, step).Rows(state.Hidden(layer)[..(b * o.HiddenStateSize)], b, o.HiddenStateSize, o.HiddenStateSize);
         }
     }
 
@@ -237,13 +236,13 @@ public sealed partial class RecurrentNetwork
     private void StepOnCallingThread(StreamState state, int b, int live, ReadOnlySpan<float> x, Span<float> y)
     {
         RecurrentOptions o = Options;
-        int h = o.HiddenSize, half = state.Batch * h;
+        int h = o.HiddenSize, hs = o.HiddenStateSize, half = state.Batch * h; // hs: P with projections
         Span<float> gates = state.Gates.AsSpan(0, b * o.Gates * h);
         ReadOnlySpan<float> input = x;
         for (int layer = 0; layer < o.Layers; layer++)
         {
             PackedLayer w = Packed(layer, 0);
-            Span<float> hState = state.H[layer].AsSpan(0, b * h);
+            Span<float> hState = state.H[layer].AsSpan(0, b * hs);
             w.InputWeights.Multiply(input, b, w.InputWeights.Columns, gates, w.InputWeights.Rows, accumulate: false, Path); // G = x·W_ihᵀ + b
             if (o.Cell == CellKind.Gru)
             {
@@ -252,14 +251,19 @@ public sealed partial class RecurrentNetwork
                 input = hState;
                 continue;
             }
-            w.RecurrentWeights.Multiply(hState, b, h, gates, w.RecurrentWeights.Rows, accumulate: true, Path);               // G += h·W_hhᵀ
+            w.RecurrentWeights.Multiply(hState, b, hs, gates, w.RecurrentWeights.Rows, accumulate: true, Path);              // G += h·W_hhᵀ
             if (o.Cell == CellKind.Lstm)
             {
                 int cur = state.Current[layer];
                 Span<float> cells = state.C[layer];
-                LstmCell.Forward(gates, b, h, cells.Slice(cur * half, b * h), cells.Slice((1 - cur) * half, b * h), hState, h, o.CellOptions, w.Peepholes, Path);
+                Span<float> cellOut = w.Projection is null ? hState : state.Raw.AsSpan(0, b * h); // o ⊙ tanh(c), projected below
+                LstmCell.Forward(gates, b, h, cells.Slice(cur * half, b * h), cells.Slice((1 - cur) * half, b * h), cellOut, h, o.CellOptions, w.Peepholes, Path);
                 cells.Slice((cur * half) + (b * h), (live - b) * h).CopyTo(cells.Slice(((1 - cur) * half) + (b * h)));
                 state.Current[layer] = 1 - cur;
+                if (w.Projection is { } projection)
+                {
+                    Gemm.Multiply(cellOut, b, h, projection, hState, hs, Path); // h = (o ⊙ tanh c)·W_hrᵀ
+                }
             }
             else
             {

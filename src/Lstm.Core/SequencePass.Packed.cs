@@ -14,8 +14,9 @@ namespace Lstm.Core;
 /// </summary>
 internal static partial class SequencePass
 {
+    // checkLayer ≥ 0: the finite check, naming the caller's row (rowOrder[sorted row]).
     public static void ForwardPacked(RecurrentOptions o, PackedLayer w, int dir, int steps, int batch, Buffers buf, Span<float> hn, Span<float> cn, SimdPath path,
-        int checkLayer = -1)
+        int checkLayer = -1, int[]? rowOrder = null)
     {
         int h = o.HiddenSize, gh = o.Gates * h, ldy = o.OutputSize, inSize = w.InputWeights.Columns;
         bool lstm = o.Cell == CellKind.Lstm;
@@ -71,9 +72,9 @@ internal static partial class SequencePass
                 {
                     if (lstm)
                     {
-                        new FiniteProbe("c", checkLayer, dir, t).Rows(CSlot(buf, t, s, batch, 0, n, h), n, h, h);
+                        new FiniteProbe("c", checkLayer, dir, t, rowOrder).Rows(CSlot(buf, t, s, batch, 0, n, h), n, h, h);
                     }
-                    new FiniteProbe("h", checkLayer, dir, t).Rows(ht, n, h, ldy);
+                    new FiniteProbe("h", checkLayer, dir, t, rowOrder).Rows(ht, n, h, ldy);
                 }
             }
             if (steps > 0)

@@ -31,7 +31,7 @@ public sealed class SessionBatcher : IDisposable
         Window = window;
         int n = host.Capacity;
         inputSize = host.Network.Options.InputSize;
-        hiddenSize = host.Network.Options.HiddenSize;
+        hiddenSize = host.Network.Options.HiddenStateSize; // the width of y: P with projections
         inputs = new float[n * inputSize];
         batchX = new float[n * inputSize];
         outputs = new float[n * hiddenSize];

@@ -14,15 +14,15 @@ public sealed partial class StreamState
     /// </summary>
     public void SetState(ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)
     {
-        int l = Options.Layers, b = Batch, h = Options.HiddenSize;
+        int l = Options.Layers, b = Batch, h = Options.HiddenStateSize, hc = Options.HiddenSize; // h is P wide with projections
         CheckState(h0, nameof(h0), l, b, h, allowEmpty: true);
-        CheckState(c0, nameof(c0), l, b, h, allowEmpty: true, isCell: true);
+        CheckState(c0, nameof(c0), l, b, hc, allowEmpty: true, isCell: true);
         for (int layer = 0; layer < l; layer++)
         {
             for (int row = 0; row < b; row++)
             {
-                int at = ((layer * b) + row) * h;
-                WriteRow(layer, row, h0.IsEmpty ? default : h0.Slice(at, h), c0.IsEmpty ? default : c0.Slice(at, h));
+                int at = ((layer * b) + row) * h, atC = ((layer * b) + row) * hc;
+                WriteRow(layer, row, h0.IsEmpty ? default : h0.Slice(at, h), c0.IsEmpty ? default : c0.Slice(atC, hc));
             }
         }
     }
@@ -33,15 +33,15 @@ public sealed partial class StreamState
     /// </summary>
     public void GetState(Span<float> h, Span<float> c)
     {
-        int l = Options.Layers, b = Batch, hs = Options.HiddenSize;
+        int l = Options.Layers, b = Batch, hs = Options.HiddenStateSize, hc = Options.HiddenSize;
         CheckState(h, nameof(h), l, b, hs, allowEmpty: false);
-        CheckState(c, nameof(c), l, b, hs, allowEmpty: false, isCell: true);
+        CheckState(c, nameof(c), l, b, hc, allowEmpty: false, isCell: true);
         for (int layer = 0; layer < l; layer++)
         {
             for (int row = 0; row < b; row++)
             {
-                int at = ((layer * b) + row) * hs;
-                ReadRow(layer, row, h.Slice(at, hs), c.IsEmpty ? default : c.Slice(at, hs));
+                int at = ((layer * b) + row) * hs, atC = ((layer * b) + row) * hc;
+                ReadRow(layer, row, h.Slice(at, hs), c.IsEmpty ? default : c.Slice(atC, hc));
             }
         }
     }
@@ -53,12 +53,12 @@ public sealed partial class StreamState
     public void SetRow(int row, ReadOnlySpan<float> h, ReadOnlySpan<float> c)
     {
         CheckRow(row);
-        int l = Options.Layers, hs = Options.HiddenSize;
+        int l = Options.Layers, hs = Options.HiddenStateSize, hc = Options.HiddenSize;
         CheckState(h, nameof(h), l, 1, hs, allowEmpty: true);
-        CheckState(c, nameof(c), l, 1, hs, allowEmpty: true, isCell: true);
+        CheckState(c, nameof(c), l, 1, hc, allowEmpty: true, isCell: true);
         for (int layer = 0; layer < l; layer++)
         {
-            WriteRow(layer, row, h.IsEmpty ? default : h.Slice(layer * hs, hs), c.IsEmpty ? default : c.Slice(layer * hs, hs));
+            WriteRow(layer, row, h.IsEmpty ? default : h.Slice(layer * hs, hs), c.IsEmpty ? default : c.Slice(layer * hc, hc));
         }
     }
 
@@ -66,12 +66,12 @@ public sealed partial class StreamState
     public void GetRow(int row, Span<float> h, Span<float> c)
     {
         CheckRow(row);
-        int l = Options.Layers, hs = Options.HiddenSize;
+        int l = Options.Layers, hs = Options.HiddenStateSize, hc = Options.HiddenSize;
         CheckState(h, nameof(h), l, 1, hs, allowEmpty: false);
-        CheckState(c, nameof(c), l, 1, hs, allowEmpty: false, isCell: true);
+        CheckState(c, nameof(c), l, 1, hc, allowEmpty: false, isCell: true);
         for (int layer = 0; layer < l; layer++)
         {
-            ReadRow(layer, row, h.Slice(layer * hs, hs), c.IsEmpty ? default : c.Slice(layer * hs, hs));
+            ReadRow(layer, row, h.Slice(layer * hs, hs), c.IsEmpty ? default : c.Slice(layer * hc, hc));
         }
     }
 
@@ -81,14 +81,14 @@ public sealed partial class StreamState
     /// <summary>Exchanges the whole state of rows <paramref name="a"/> and <paramref name="b"/> (a stream on the calling thread only).</summary>
     internal void SwapRows(int a, int b)
     {
-        int hs = Options.HiddenSize;
+        int hs = Options.HiddenStateSize, hc = Options.HiddenSize;
         for (int layer = 0; layer < Options.Layers; layer++)
         {
             SwapSpans(H[layer].AsSpan(a * hs, hs), H[layer].AsSpan(b * hs, hs));
             if (C[layer].Length != 0)
             {
-                int half = Current[layer] * Batch * hs;
-                SwapSpans(C[layer].AsSpan(half + (a * hs), hs), C[layer].AsSpan(half + (b * hs), hs));
+                int half = Current[layer] * Batch * hc;
+                SwapSpans(C[layer].AsSpan(half + (a * hc), hc), C[layer].AsSpan(half + (b * hc), hc));
             }
         }
     }
@@ -104,7 +104,7 @@ public sealed partial class StreamState
     // One row of one layer: h and c (c_{t-1} for the next step) where the next step reads them. Empty: zeros.
     private void WriteRow(int layer, int row, ReadOnlySpan<float> h, ReadOnlySpan<float> c)
     {
-        int hs = Options.HiddenSize;
+        int hs = Options.HiddenStateSize, hc = Options.HiddenSize;
         if (Split is { } split)
         {
             split.WriteRow(layer, row, h, c);
@@ -113,17 +113,17 @@ public sealed partial class StreamState
         Fill(H[layer].AsSpan(row * hs, hs), h);
         if (C[layer].Length != 0)
         {
-            Fill(C[layer].AsSpan((Current[layer] * Batch * hs) + (row * hs), hs), c);
+            Fill(C[layer].AsSpan((Current[layer] * Batch * hc) + (row * hc), hc), c);
         }
     }
 
     private void ReadRow(int layer, int row, Span<float> h, Span<float> c)
     {
-        int hs = Options.HiddenSize;
+        int hs = Options.HiddenStateSize, hc = Options.HiddenSize;
         Hidden(layer).Slice(row * hs, hs).CopyTo(h);
         if (!c.IsEmpty)
         {
-            Cell(layer).Slice(row * hs, hs).CopyTo(c);
+            Cell(layer).Slice(row * hc, hc).CopyTo(c);
         }
     }
 

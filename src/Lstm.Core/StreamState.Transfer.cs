@@ -20,7 +20,7 @@ public sealed partial class StreamState
     public int ExportLength(int rows)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
-        long perRow = (long)Options.Layers * Options.HiddenSize * (Options.Cell == CellKind.Lstm ? 2 : 1) * sizeof(float);
+        long perRow = (long)Options.Layers * (Options.HiddenStateSize + (Options.Cell == CellKind.Lstm ? Options.HiddenSize : 0)) * sizeof(float);
         long total = HeaderBytes + (rows * perRow) + sizeof(uint);
         return total <= Array.MaxLength ? (int)total
             : throw new ArgumentOutOfRangeException(nameof(rows), rows, $"An export of {rows} rows would take {total} bytes, more than one array holds.");
@@ -96,7 +96,7 @@ public sealed partial class StreamState
         BinaryPrimitives.WriteInt32LittleEndian(d[24..], Options.Layers);
         BinaryPrimitives.WriteInt32LittleEndian(d[28..], rows);
         BinaryPrimitives.WriteInt64LittleEndian(d[32..], Steps);
-        int at = HeaderBytes, hs = Options.HiddenSize;
+        int at = HeaderBytes, hs = Options.HiddenStateSize, hc = Options.HiddenSize; // h is P wide with projections
         for (int row = firstRow; row < firstRow + rows; row++)
         {
             for (int layer = 0; layer < Options.Layers; layer++)
@@ -104,7 +104,7 @@ public sealed partial class StreamState
                 at = WriteFloats(d, at, Hidden(layer).Slice(row * hs, hs));
                 if (Options.Cell == CellKind.Lstm)
                 {
-                    at = WriteFloats(d, at, Cell(layer).Slice(row * hs, hs));
+                    at = WriteFloats(d, at, Cell(layer).Slice(row * hc, hc));
                 }
             }
         }
@@ -163,10 +163,10 @@ public sealed partial class StreamState
 
     private void Read(ReadOnlySpan<byte> data, int firstRow, int rows)
     {
-        int hs = Options.HiddenSize, at = HeaderBytes;
+        int hs = Options.HiddenStateSize, hc = Options.HiddenSize, at = HeaderBytes;
         bool lstm = Options.Cell == CellKind.Lstm;
         Span<float> h = hs <= 1024 ? stackalloc float[hs] : new float[hs];
-        Span<float> c = !lstm ? default : hs <= 1024 ? stackalloc float[hs] : new float[hs];
+        Span<float> c = !lstm ? default : hc <= 1024 ? stackalloc float[hc] : new float[hc];
         for (int row = firstRow; row < firstRow + rows; row++)
         {
             for (int layer = 0; layer < Options.Layers; layer++)

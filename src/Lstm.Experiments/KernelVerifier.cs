@@ -93,6 +93,20 @@ public static class KernelVerifier
                 lines.Add(new($"{names[k]}: {SimdPaths.Name(p)} vs scalar", diff, 0, "values differing"));
             }
         }
+        // The ReLU RNN cell (issue 14), forward and backward, with NaN and ±0 among its inputs.
+        float[] relu = [.. x, float.NaN, -0f, 0f, float.PositiveInfinity, float.NegativeInfinity], dh = R(relu.Length, 1);
+        float[] Relu(SimdPath p)
+        {
+            float[] h = new float[relu.Length], d = new float[relu.Length];
+            ReluRnnCell.Forward(relu, h, p);
+            ReluRnnCell.Backward(h, dh, d, p);
+            return [.. h, .. d];
+        }
+        foreach (SimdPath p in SimdPaths.Available.Where(p => p != SimdPath.Scalar))
+        {
+            int diff = Relu(SimdPath.Scalar).Zip(Relu(p)).Count(t => BitConverter.SingleToInt32Bits(t.First) != BitConverter.SingleToInt32Bits(t.Second));
+            lines.Add(new($"ReLU RNN cell: {SimdPaths.Name(p)} vs scalar", diff, 0, "values differing"));
+        }
         // The 16-bit and int8 GEMMs: every path and int8 tile (VNNI or widening) against the scalar twin.
         lines.AddRange(QuantizedKernelCheck.Run().Select(r => new VerificationLine(r.Kernel, r.Differing, 0, "values differing")));
         return lines;

@@ -144,6 +144,14 @@ public class FamilyTests
     }
 
     [Fact]
+    public void Verify_ChecksTheReluCellOnEveryPath()
+    {
+        var lines = KernelVerifier.PathsAgainstScalar().Where(l => l.Check.StartsWith("ReLU RNN cell", StringComparison.Ordinal)).ToList();
+        Assert.Equal(SimdPaths.Available.Count - 1, lines.Count);
+        Assert.All(lines, l => Assert.True(l.Passed && l.Worst == 0, l.Check));
+    }
+
+    [Fact]
     public void Options_RefuseNonlinearityOnOtherCells_AndUnknownValues()
     {
         var e = Assert.Throws<ArgumentException>(() => new RecurrentOptions(3, 4, Nonlinearity: RnnNonlinearity.Relu).Validate());

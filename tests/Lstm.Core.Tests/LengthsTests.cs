@@ -145,6 +145,27 @@ public class LengthsTests
         Helpers.AssertBitwise(one.Hn, many.Hn, "hn");
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void CheckFinite_LooksAtTheValidStepsOnly_AndNamesTheCallersRow(int projection)
+    {
+        var o = new RecurrentOptions(2, 3, Bidirectional: true, ProjectionSize: projection);
+        RecurrentNetwork net = RecurrentNetwork.Create(o, 1);
+        net.CheckFinite = true;
+        const int T = 5, B = 3;
+        int[] lengths = [2, 5, 4]; // sorted, the rows are 1, 2, 0
+        float[] x = Helpers.ToFloat(Helpers.Uniform(T * B * 2, 2));
+        float[] clean = net.Forward(x, T, B, lengths).Output;
+        x[((3 * B) + 0) * 2] = float.NaN; // step 3 of row 0: padding (its length is 2), never read
+        Helpers.AssertBitwise(clean, net.Forward(x, T, B, lengths).Output, "y with NaN padding");
+        x[((3 * B) + 2) * 2] = float.NaN; // step 3 of row 2: valid
+        var e = Assert.Throws<NonFiniteValueException>(() => net.Forward(x, T, B, lengths));
+        Assert.Equal("x", e.Tensor);
+        Assert.Equal(3, e.Step);
+        Assert.Equal(2, e.BatchRow);
+    }
+
     [Fact]
     public void BadLengths_NameTheRow()
     {

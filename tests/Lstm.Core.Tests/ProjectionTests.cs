@@ -77,6 +77,58 @@ public class ProjectionTests
         Assert.Equal(trace.Result.Output, fast.Forward(x, T, B, h0, c0).Output); // inference: the same bits
     }
 
+    private static readonly int[] Lengths = [3, 6, 0, 1, 6, 3]; // unsorted, 0, T and ties
+
+    [Theory]
+    [MemberData(nameof(VariantNames))]
+    public void ReferenceBackward_WithLengths_MatchesCentralDifferences(string variant)
+    {
+        RecurrentOptions o = Variants[variant];
+        const int T = 6, B = 6;
+        var net = ReferenceNetwork.From(RecurrentNetwork.Create(o, seed: 1));
+        int states = o.Directions * o.Layers * B;
+        var worst = GradientChecker.Check(net, Helpers.Uniform(T * B * o.InputSize, 2), T, B, Helpers.Uniform(states * o.HiddenStateSize, 3, 0.5),
+            Helpers.Uniform(states * o.HiddenSize, 4, 0.5), Helpers.Uniform(T * B * o.OutputSize, 5), Helpers.Uniform(states * o.HiddenStateSize, 6),
+            Helpers.Uniform(states * o.HiddenSize, 7), Lengths);
+        foreach (var (name, err) in worst)
+        {
+            Assert.True(err <= 1e-6, $"{variant}: {name} worst relative error {err:E2}"); // ReferenceGradientTests' bound
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(VariantsByPath))]
+    public void FastPath_WithLengths_MatchesTheReference(string variant, SimdPath path)
+    {
+        RecurrentOptions o = Variants[variant] with { InputSize = 7, HiddenSize = 19, ProjectionSize = 5 };
+        const int T = 6, B = 6;
+        int states = o.Directions * o.Layers * B;
+        RecurrentNetwork fast = RecurrentNetwork.Create(o, 11, path);
+        ReferenceNetwork reference = ReferenceNetwork.From(fast);
+        float[] x = Helpers.ToFloat(Helpers.Uniform(T * B * 7, 1));
+        float[] h0 = Helpers.ToFloat(Helpers.Uniform(states * 5, 2, 0.5)), c0 = Helpers.ToFloat(Helpers.Uniform(states * 19, 3, 0.5));
+        float[] dy = Helpers.ToFloat(Helpers.Uniform(T * B * o.OutputSize, 4));
+        float[] dhn = Helpers.ToFloat(Helpers.Uniform(states * 5, 5)), dcn = Helpers.ToFloat(Helpers.Uniform(states * 19, 6));
+        using TrainingTrace trace = fast.ForwardTraining(x, T, B, Lengths, h0, c0);
+        ParameterSet grads = fast.CreateGradients();
+        InputGradients d = fast.Backward(trace, dy, dhn, dcn, grads);
+        ReferenceTrace rt = reference.Forward(Helpers.ToDouble(x), T, B, Helpers.ToDouble(h0), Helpers.ToDouble(c0), Lengths);
+        ReferenceGradients rg = reference.Backward(rt, Helpers.ToDouble(dy), Helpers.ToDouble(dhn), Helpers.ToDouble(dcn));
+        // FastVersusReferenceTests' bounds and reasons.
+        Assert.True(Helpers.WorstError(trace.Result.Output, rt.Output) <= 2e-5, "y");
+        Assert.True(Helpers.WorstError(trace.Result.Hn, rt.Hn) <= 2e-5, "hn");
+        Assert.True(Helpers.WorstError(trace.Result.Cn, rt.Cn) <= 2e-5, "cn");
+        Assert.True(Helpers.WorstError(d.DX, rg.DX) <= 1e-4, "dx");
+        Assert.True(Helpers.WorstError(d.DH0, rg.DH0) <= 1e-4, "dh0");
+        Assert.True(Helpers.WorstError(d.DC0, rg.DC0) <= 1e-4, "dc0");
+        foreach (ParameterInfo info in fast.ParameterInfos)
+        {
+            Assert.True(Helpers.WorstError(grads[info.Name], rg.Parameters[info.Name]) <= 1e-4, info.Name);
+        }
+        Assert.Equal(trace.Result.Output, fast.Forward(x, T, B, Lengths, h0, c0).Output); // inference: the same bits
+        Assert.True(Helpers.WorstError(fast.Forward(x, T, B, h0, c0).Output, rt.Output) > 1e-3, "lengths change the answer");
+    }
+
     [Fact]
     public void Shapes_FollowPyTorch_AndThreadsGiveTheSameBits()
     {
@@ -110,10 +162,71 @@ public class ProjectionTests
         Assert.Equal("ProjectionSize", Assert.Throws<ArgumentException>(() => new RecurrentOptions(3, 4, Peepholes: true, ProjectionSize: 2).Validate()).ParamName);
         Assert.Equal("ProjectionSize", Assert.Throws<ArgumentException>(() => new RecurrentOptions(3, 4, ProjectionSize: -1).Validate()).ParamName);
         RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(3, 4, ProjectionSize: 2), 1);
-        Assert.Throws<NotSupportedException>(() => net.CreateStream());
-        Assert.Throws<NotSupportedException>(() => net.Forward(new float[2 * 2 * 3], 2, 2, [1, 2]));
         var e = Assert.Throws<ArgumentException>(() => net.Forward(new float[2 * 3], 2, 1, new float[4], new float[4]));
         Assert.Equal("h0", e.ParamName); // h0 is [1, 1, P = 2]
+    }
+
+    [Theory]
+    [MemberData(nameof(Helpers.Paths), MemberType = typeof(Helpers))]
+    public void Stream_EqualsTheSequence_BitForBit_AndItsStateMovesAsPyTorchsShapes(SimdPath path)
+    {
+        // Tolerance 0: a stream step runs the same GEMMs and cell as the sequence pass, on the same h (P) and c (H).
+        var o = new RecurrentOptions(5, 19, Layers: 2, ProjectionSize: 7);
+        const int T = 9, Split = 4, B = 3;
+        using RecurrentNetwork net = RecurrentNetwork.Create(o, 6, path);
+        float[] x = Helpers.ToFloat(Helpers.Uniform(T * B * 5, 7));
+        SequenceOutput whole = net.Forward(x, T, B), head = net.Forward(x.AsSpan(0, Split * B * 5), Split, B);
+        using StreamState s = net.CreateStream(B, threads: 2);
+        Assert.Equal(1, s.Threads); // projections step on the calling thread
+        float[] y = new float[B * 7];
+        for (int t = 0; t < T; t++)
+        {
+            net.Step(s, x.AsSpan(t * B * 5, B * 5), y);
+            Helpers.AssertBitwise(whole.Output.AsSpan(t * B * 7, B * 7).ToArray(), y, $"y at step {t}");
+        }
+        float[] hn = new float[2 * B * 7], cn = new float[2 * B * 19];
+        s.GetState(hn, cn);
+        Helpers.AssertBitwise(whole.Hn, hn, "hn");
+        Helpers.AssertBitwise(whole.Cn, cn, "cn");
+
+        using StreamState resumed = net.CreateStream(B);
+        resumed.SetState(head.Hn, head.Cn); // h0 [L, B, P], c0 [L, B, H]
+        for (int t = Split; t < T; t++)
+        {
+            net.Step(resumed, x.AsSpan(t * B * 5, B * 5), y);
+        }
+        Helpers.AssertBitwise(whole.Output.AsSpan((T - 1) * B * 7).ToArray(), y, "y after SetState");
+        using StreamState moved = net.CreateStream(B);
+        moved.Import(s.Export());
+        float[] h2 = new float[hn.Length], c2 = new float[cn.Length];
+        moved.GetState(h2, c2);
+        Helpers.AssertBitwise(hn, h2, "h after Export/Import");
+        Helpers.AssertBitwise(cn, c2, "c after Export/Import");
+        float[] rowH = new float[2 * 7], rowC = new float[2 * 19];
+        moved.GetRow(1, rowH, rowC);
+        Assert.Equal(hn[7], rowH[0]); // layer 0, row 1
+        Assert.Throws<ArgumentException>(() => s.SetState(new float[2 * B * 19], cn));
+        using StreamState other = RecurrentNetwork.Create(o with { ProjectionSize = 6 }, 1).CreateStream(B);
+        Assert.Throws<InvalidDataException>(() => other.Import(s.Export())); // another P: another length
+    }
+
+    [Fact]
+    public void Sessions_StepAsTheirStreams()
+    {
+        using RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(3, 8, ProjectionSize: 2), 6);
+        using var host = new SessionHost(net, 2);
+        using var batcher = new SessionBatcher(host, TimeSpan.Zero);
+        Session a = batcher.Open(), b = batcher.Open();
+        using StreamState alone = net.CreateStream(1);
+        float[] y = new float[2], expected = new float[2], other = new float[2];
+        for (int t = 0; t < 4; t++)
+        {
+            float[] x = [t, 1, -t];
+            batcher.Step(a, x, y);
+            batcher.Step(b, [1, 1, 1], other);
+            net.Step(alone, x, expected);
+            Helpers.AssertBitwise(expected, y, $"session a at step {t}"); // y is P = 2 wide
+        }
     }
 
     [Fact]

@@ -73,6 +73,7 @@ public sealed class FamilyCheckpointTests : IDisposable
     [InlineData("nonlinearity", "x", "'nonlinearity' is not a valid number")]
     [InlineData("bias", "yes", "'bias' is 'yes'")]
     [InlineData("projectionSize", "-2", "'projectionSize' is -2")]
+    [InlineData("projectionSize", "2", "a char-lm model has none")]
     public void BadNetworkOptions_AreInvalidData(string key, string value, string message)
     {
         Checkpoint bad = Altered(c => c.Metadata[key] = value);

@@ -32,8 +32,7 @@ public sealed partial class ReferenceNetwork
         }
         if (o.ProjectionSize > 0)
         {
-            return lengths.All(len => len == T) ? ForwardProjected(x, T, B, h0, c0)
-                : throw new NotSupportedException("Lengths with projections are not supported yet.");
+            return ForwardProjected(x, T, B, h0, c0, lengths);
         }
         var tr = new ReferenceTrace(T, B)
         {

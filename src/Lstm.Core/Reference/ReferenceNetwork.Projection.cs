@@ -3,7 +3,7 @@ namespace Lstm.Core.Reference;
 public sealed partial class ReferenceNetwork
 {
     // LSTM with projections (PyTorch's proj_size P): h = W_hr·(o·tanh(c)) is P wide, c is H wide, W_hh is [4H, P].
-    private ReferenceTrace ForwardProjected(double[] x, int T, int B, double[]? h0, double[]? c0)
+    private ReferenceTrace ForwardProjected(double[] x, int T, int B, double[]? h0, double[]? c0, int[] lengths)
     {
         RecurrentOptions o = Options;
         int L = o.Layers, D = o.Directions, H = o.HiddenSize, P = o.ProjectionSize, G = o.Gates;
@@ -18,7 +18,7 @@ public sealed partial class ReferenceNetwork
             Raw = new double[L * D][],
             Hn = new double[D * L * B * P],
             Cn = new double[D * L * B * H],
-            Lengths = Enumerable.Repeat(T, B).ToArray(),
+            Lengths = (int[])lengths.Clone(),
         };
         double[] input = o.BatchFirst ? SwapTB(x, B, T, o.InputSize) : (double[])x.Clone();
         for (int l = 0; l < L; l++)
@@ -40,9 +40,10 @@ public sealed partial class ReferenceNetwork
                 double[] cPrev = tr.C0.AsSpan(slot * B * H, B * H).ToArray();
                 for (int s = 0; s < T; s++)
                 {
-                    int t = d == 0 ? s : T - 1 - s;
                     for (int b = 0; b < B; b++)
                     {
+                        if (s >= lengths[b]) continue;                                                        // past this row's length
+                        int t = d == 0 ? s : lengths[b] - 1 - s;                                              // reverse: from its last valid step
                         double[] pre = new double[G * H];
                         for (int r = 0; r < G * H; r++)
                         {
@@ -71,6 +72,8 @@ public sealed partial class ReferenceNetwork
                     }
                     for (int b = 0; b < B; b++)
                     {
+                        if (s >= lengths[b]) continue;
+                        int t = d == 0 ? s : lengths[b] - 1 - s;
                         Array.Copy(y, (((t * B) + b) * D * P) + (d * P), hPrev, b * P, P);
                         Array.Copy(cAll, ((t * B) + b) * H, cPrev, b * H, H);
                     }
@@ -110,10 +113,15 @@ public sealed partial class ReferenceNetwork
                 double[] dc = dcn is null ? new double[B * H] : dcn.AsSpan(slot * B * H, B * H).ToArray();
                 for (int s = T - 1; s >= 0; s--)
                 {
-                    int t = d == 0 ? s : T - 1 - s, tPrev = d == 0 ? t - 1 : t + 1;
                     double[] dhPrev = new double[B * P];
                     for (int b = 0; b < B; b++)
                     {
+                        if (s >= trace.Lengths[b])
+                        {
+                            Array.Copy(dh, b * P, dhPrev, b * P, P); // not yet at this row's last valid step: dhn waits
+                            continue;
+                        }
+                        int t = d == 0 ? s : trace.Lengths[b] - 1 - s, tPrev = d == 0 ? t - 1 : t + 1;
                         double hPrev(int k) => s == 0 ? trace.H0[(slot * B * P) + (b * P) + k] : y[(((tPrev * B) + b) * D * P) + (d * P) + k];
                         double cPrev(int k) => s == 0 ? trace.C0[(slot * B * H) + (b * H) + k] : cAll[(((tPrev * B) + b) * H) + k];
                         int a0 = ((t * B) + b) * G * H, r0 = ((t * B) + b) * H;

@@ -38,6 +38,11 @@ internal static class CharCheckpoint
         }
         // The network's options beyond its sizes (cell, nonlinearity, bias, ...; defaults in older files).
         RecurrentOptions net = NetworkMetadata.Read(c, new RecurrentOptions(vocab.Length, o.Hidden, o.Layers));
+        if (net.ProjectionSize != 0)
+        {
+            // The output layer reads H units: a char model has no projection (a file that says so is not one this library wrote).
+            throw new InvalidDataException($"The checkpoint's 'projectionSize' is {net.ProjectionSize}; a char-lm model has none (0).");
+        }
         // The network has 4 tensors per layer (2 without bias): a layer count the file cannot hold is refused before the layout is built.
         if (o.Layers > c.Tensors.Count / (net.Bias ? 4 : 2))
         {
