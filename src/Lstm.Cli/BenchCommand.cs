@@ -52,7 +52,7 @@ public static class BenchCommand
             }
             AnsiConsole.Write(table);
             AnsiConsole.Write(BenchFormats.Table(budget, Time, small ? TinyStepSizes : null));
-            AnsiConsole.Write(BenchCells.Table(budget, Time));
+            AnsiConsole.Write(BenchCells.Table(budget, Time, small ? 16 : 0));
             AnsiConsole.MarkupLine("[grey]Wall-clock means over a short run; see perf/ for BenchmarkDotNet figures.[/]");
             return 0;
         });

@@ -1,3 +1,4 @@
+using Lstm.Experiments;
 using Lstm.Core;
 using Lstm.Core.Reference;
 using Lstm.Simd;
