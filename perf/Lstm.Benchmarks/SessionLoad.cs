@@ -23,7 +23,7 @@ internal static class SessionLoad
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         using RecurrentNetwork float32 = RecurrentNetwork.Create(new RecurrentOptions(Size, Size), seed: 1);
         using RecurrentNetwork net = format == Lstm.Simd.WeightFormat.Float32 ? float32 : float32.WithWeightFormat(format);
-        Console.WriteLine($"sessions: one LSTM layer, I = H = {Size}, {format} weights, path {net.Path}, {Environment.ProcessorCount} cores, {Lstm.Perf.CpuInfo.Model()}");
+        Console.WriteLine($"sessions: one LSTM layer, I = H = {Size}, {format} weights, path {net.KernelPath}, {Environment.ProcessorCount} cores, {Lstm.Perf.CpuInfo.Model()}");
         var report = new StringBuilder();
         report.AppendLine(Together(net, quick ? 3 : 7));
         // The load generator and its plots are for float32 (the README's figures); a format's run measures k together only.

@@ -20,7 +20,7 @@ internal static class Soak
         GC.Collect();
         long heap0 = GC.GetTotalMemory(true), ws0 = Environment.WorkingSet;
         int gen0 = GC.CollectionCount(0), gen2 = GC.CollectionCount(2);
-        Console.WriteLine($"soak: {steps:N0} steps of a 2-layer LSTM, I = H = 128, B = 1, path {net.Path}");
+        Console.WriteLine($"soak: {steps:N0} steps of a 2-layer LSTM, I = H = 128, B = 1, path {net.KernelPath}");
         Console.WriteLine($"{"steps",14} {"µs/step",9} {"allocated B",12} {"heap B",12} {"working set MiB",16}");
         var clock = Stopwatch.StartNew();
         long report = Math.Max(1, steps / 10), inSteps = 0, mark = GC.GetAllocatedBytesForCurrentThread();

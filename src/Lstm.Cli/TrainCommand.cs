@@ -152,7 +152,7 @@ public static class TrainCommand
         setup.AddRow("corpus", $"{Markup.Escape(corpusName)}: {corpus.Length:N0} characters, {model.Vocabulary.Length} distinct");
         setup.AddRow("model", $"{model.Options.Layers} × {CellName(model.Options.Cell)}({model.Options.Hidden}) → dense({model.Vocabulary.Length}) → softmax; {parameters:N0} parameters");
         setup.AddRow("training", $"{model.Options.Optimizer}, lr {model.Options.LearningRate}, batch {model.Options.Batch} × {model.Options.SequenceLength} characters (truncated BPTT), clip {model.Options.ClipNorm}");
-        setup.AddRow("kernels", SimdPaths.Name(model.Network.Path));
+        setup.AddRow("kernels", SimdPaths.Name(model.Network.KernelPath));
         setup.AddRow("plan", resume is null ? $"{steps:N0} steps or {maxSeconds:F0} s" : $"resume at step {trainer.Step:N0}, {steps:N0} more steps or {maxSeconds:F0} s");
         AnsiConsole.Write(setup);
 

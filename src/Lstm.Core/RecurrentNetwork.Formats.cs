@@ -32,7 +32,7 @@ public sealed partial class RecurrentNetwork
         if (format == WeightFormat)
         {
             // The packed weights are immutable: the copy shares them.
-            copy = new RecurrentNetwork(Options, CloneParameters(), Path, format, (l, d, _) => (Packed(l, d).InputWeights, Packed(l, d).RecurrentWeights));
+            copy = new RecurrentNetwork(Options, CloneParameters(), KernelPath, format, (l, d, _) => (Packed(l, d).InputWeights, Packed(l, d).RecurrentWeights));
         }
         else if (WeightFormat != WeightFormat.Float32 && format != WeightFormat.Float32)
         {
@@ -40,7 +40,7 @@ public sealed partial class RecurrentNetwork
         }
         else
         {
-            copy = new RecurrentNetwork(Options, CloneParameters(), Path, format);
+            copy = new RecurrentNetwork(Options, CloneParameters(), KernelPath, format);
         }
         copy.CheckFinite = CheckFinite;
         copy.Threads = Threads;

@@ -66,11 +66,11 @@ public sealed partial class RecurrentNetwork
                 if (packing is not null)
                 {
                     ProjectionPass.ForwardPacked(o, Packed(layer, dir), dir, steps, batch, packing.Alive, buffers, hn.AsSpan(slot * batch * p, batch * p),
-                        cn.AsSpan(slot * batch * h, batch * h), Path, CheckFinite ? layer : -1, packing.Order);
+                        cn.AsSpan(slot * batch * h, batch * h), KernelPath, CheckFinite ? layer : -1, packing.Order);
                     continue;
                 }
                 ProjectionPass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(slot * batch * p, batch * p),
-                    cn.AsSpan(slot * batch * h, batch * h), Path, CheckFinite ? layer : -1);
+                    cn.AsSpan(slot * batch * h, batch * h), KernelPath, CheckFinite ? layer : -1);
             }
             input = y;
             if (dropout > 0 && layer < l - 1)
@@ -167,10 +167,10 @@ public sealed partial class RecurrentNetwork
                 };
                 if (packing is not null)
                 {
-                    ProjectionPass.BackwardPacked(o, Packed(layer, dir), dir, steps, batch, packing.Alive, buffers, grads, Path);
+                    ProjectionPass.BackwardPacked(o, Packed(layer, dir), dir, steps, batch, packing.Alive, buffers, grads, KernelPath);
                     continue;
                 }
-                ProjectionPass.Backward(o, Packed(layer, dir), dir, steps, batch, buffers, grads, Path);
+                ProjectionPass.Backward(o, Packed(layer, dir), dir, steps, batch, buffers, grads, KernelPath);
             }
             dAbove = dx;
         }

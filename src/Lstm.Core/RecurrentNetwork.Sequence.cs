@@ -174,11 +174,11 @@ public sealed partial class RecurrentNetwork
                     if (packing is not null)
                     {
                         SequencePass.ForwardPacked(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(state, batch * h),
-                            o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, Path, CheckFinite ? layer : -1, packing.Order);
+                            o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, KernelPath, CheckFinite ? layer : -1, packing.Order);
                         continue;
                     }
                     SequencePass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, hn.AsSpan(state, batch * h),
-                        o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, Path, CheckFinite ? layer : -1);
+                        o.Cell == CellKind.Lstm ? cn.AsSpan(state, batch * h) : default, KernelPath, CheckFinite ? layer : -1);
                 }
                 input = y;
                 if (dropout > 0 && layer < l - 1)
@@ -336,10 +336,10 @@ public sealed partial class RecurrentNetwork
                     if (packing is not null)
                     {
                         buffers.Alive = packing.Alive;
-                        SequencePass.BackwardPacked(o, Packed(layer, dir), dir, steps, batch, buffers, grads, Path);
+                        SequencePass.BackwardPacked(o, Packed(layer, dir), dir, steps, batch, buffers, grads, KernelPath);
                         continue;
                     }
-                    SequencePass.Backward(o, Packed(layer, dir), dir, steps, batch, buffers, grads, Path);
+                    SequencePass.Backward(o, Packed(layer, dir), dir, steps, batch, buffers, grads, KernelPath);
                 }
                 dAbove = dx;
                 n = nx;

@@ -243,31 +243,31 @@ public sealed partial class RecurrentNetwork
         {
             PackedLayer w = Packed(layer, 0);
             Span<float> hState = state.H[layer].AsSpan(0, b * hs);
-            w.InputWeights.Multiply(input, b, w.InputWeights.Columns, gates, w.InputWeights.Rows, accumulate: false, Path); // G = x·W_ihᵀ + b
+            w.InputWeights.Multiply(input, b, w.InputWeights.Columns, gates, w.InputWeights.Rows, accumulate: false, KernelPath); // G = x·W_ihᵀ + b
             if (o.Cell == CellKind.Gru)
             {
                 Span<float> scratch = state.GruScratch;
-                GruPass.Step(o, w, b, hState, h, gates, scratch[..(3 * b * h)], scratch.Slice(3 * state.Batch * h, b * h), hState, h, Path);
+                GruPass.Step(o, w, b, hState, h, gates, scratch[..(3 * b * h)], scratch.Slice(3 * state.Batch * h, b * h), hState, h, KernelPath);
                 input = hState;
                 continue;
             }
-            w.RecurrentWeights.Multiply(hState, b, hs, gates, w.RecurrentWeights.Rows, accumulate: true, Path);              // G += h·W_hhᵀ
+            w.RecurrentWeights.Multiply(hState, b, hs, gates, w.RecurrentWeights.Rows, accumulate: true, KernelPath);              // G += h·W_hhᵀ
             if (o.Cell == CellKind.Lstm)
             {
                 int cur = state.Current[layer];
                 Span<float> cells = state.C[layer];
                 Span<float> cellOut = w.Projection is null ? hState : state.Raw.AsSpan(0, b * h); // o ⊙ tanh(c), projected below
-                LstmCell.Forward(gates, b, h, cells.Slice(cur * half, b * h), cells.Slice((1 - cur) * half, b * h), cellOut, h, o.CellOptions, w.Peepholes, Path);
+                LstmCell.Forward(gates, b, h, cells.Slice(cur * half, b * h), cells.Slice((1 - cur) * half, b * h), cellOut, h, o.CellOptions, w.Peepholes, KernelPath);
                 cells.Slice((cur * half) + (b * h), (live - b) * h).CopyTo(cells.Slice(((1 - cur) * half) + (b * h)));
                 state.Current[layer] = 1 - cur;
                 if (w.Projection is { } projection)
                 {
-                    Gemm.Multiply(cellOut, b, h, projection, hState, hs, Path); // h = (o ⊙ tanh c)·W_hrᵀ
+                    Gemm.Multiply(cellOut, b, h, projection, hState, hs, KernelPath); // h = (o ⊙ tanh c)·W_hrᵀ
                 }
             }
             else
             {
-                RnnActivation.Forward(o, gates, hState, Path);
+                RnnActivation.Forward(o, gates, hState, KernelPath);
             }
             input = hState;
         }

@@ -67,7 +67,7 @@ public sealed partial class RecurrentNetwork : IDisposable
         var job = new SplitSequence
         {
             O = Options, Layer = w, Dir = dir, Steps = steps, Batch = batch, X = input, Y = y, Gates = gates, C = cells,
-            H0 = h0, C0 = c0, Hn = hn, Cn = cn, StateOffset = stateOffset, Path = Path, KeepAllC = training,
+            H0 = h0, C0 = c0, Hn = hn, Cn = cn, StateOffset = stateOffset, Path = KernelPath, KeepAllC = training,
         };
         SplitSequence.Forward(team, job);
     }

@@ -127,11 +127,11 @@ public sealed partial class RecurrentNetwork
                     {
                         if (rowsSplit)
                         {
-                            trace.Workspace!.RowsForward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, state, Path);
+                            trace.Workspace!.RowsForward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, state, KernelPath);
                         }
                         else
                         {
-                            trace.Workspace!.UnitsForward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, state, Path);
+                            trace.Workspace!.UnitsForward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, state, KernelPath);
                         }
                     }
                     finally
@@ -151,7 +151,7 @@ public sealed partial class RecurrentNetwork
                     KeepAllC = true,
                 };
                 SequencePass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, trace.Result.Hn.AsSpan(state, batch * h),
-                    o.Cell == CellKind.Lstm ? trace.Result.Cn.AsSpan(state, batch * h) : default, Path, CheckFinite ? layer : -1);
+                    o.Cell == CellKind.Lstm ? trace.Result.Cn.AsSpan(state, batch * h) : default, KernelPath, CheckFinite ? layer : -1);
             }
             if (layer < l - 1)
             {
@@ -288,7 +288,7 @@ public sealed partial class RecurrentNetwork
                 var job = new BackwardJob(o, Packed(layer, dir), dir, steps, batch, trace, slot, slot * batch * h, dAbove, dBelow, dxHere,
                     !dhn.IsEmpty, !dcn.IsEmpty, gradients.Get(layer, dir, ParameterRole.WeightIh), gradients.Get(layer, dir, ParameterRole.WeightHh),
                     gradients.GetOrEmpty(layer, dir, ParameterRole.BiasIh), gradients.GetOrEmpty(layer, dir, ParameterRole.BiasHh),
-                    o.Peepholes ? gradients.Get(layer, dir, ParameterRole.Peephole) : [], space, Path);
+                    o.Peepholes ? gradients.Get(layer, dir, ParameterRole.Peephole) : [], space, KernelPath);
                 BackwardLayer(in job);
             }
             (dAbove, dBelow) = (dBelow, dAbove);

@@ -18,7 +18,7 @@ public sealed partial class RecurrentNetwork
     {
         Options = options;
         this.parameters = parameters;
-        Path = SimdPaths.Resolve(path);
+        KernelPath = SimdPaths.Resolve(path);
         WeightFormat = format;
         packed = new PackedLayer[options.Layers * options.Directions];
         for (int i = 0; i < packed.Length; i++)
@@ -40,7 +40,7 @@ public sealed partial class RecurrentNetwork
     public bool CheckFinite { get; set; }
 
     /// <summary>The kernel path this network runs on.</summary>
-    public SimdPath Path { get; }
+    public SimdPath KernelPath { get; }
 
     /// <summary>The parameter names and shapes, in PyTorch's <c>state_dict</c> order.</summary>
     public IReadOnlyList<ParameterInfo> ParameterInfos => parameters.Infos;
@@ -49,7 +49,7 @@ public sealed partial class RecurrentNetwork
     /// A network with every parameter drawn from U(-1/√H, 1/√H), as PyTorch initialises, from <paramref name="seed"/>
     /// by <see cref="Training.SeededRandom"/>: the same seed gives the same weights on every machine and .NET version.
     /// </summary>
-    public static RecurrentNetwork Create(RecurrentOptions options, int seed, SimdPath? path = null)
+    public static RecurrentNetwork Create(RecurrentOptions options, int seed, SimdPath? kernelPath = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var p = new ParameterSet(options);
@@ -63,15 +63,15 @@ public sealed partial class RecurrentNetwork
                 v[i] = (float)(((rng.NextDouble() * 2) - 1) * bound);
             }
         }
-        return new RecurrentNetwork(options, p, path);
+        return new RecurrentNetwork(options, p, kernelPath);
     }
 
     /// <summary>A network whose parameters all come from <paramref name="values"/> (every name, nothing extra).</summary>
-    public static RecurrentNetwork FromParameters(RecurrentOptions options, IReadOnlyDictionary<string, float[]> values, SimdPath? path = null)
+    public static RecurrentNetwork FromParameters(RecurrentOptions options, IReadOnlyDictionary<string, float[]> values, SimdPath? kernelPath = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(values);
-        return new RecurrentNetwork(options, ToParameterSet(options, values), path);
+        return new RecurrentNetwork(options, ToParameterSet(options, values), kernelPath);
     }
 
     private static ParameterSet ToParameterSet(RecurrentOptions options, IReadOnlyDictionary<string, float[]> values)

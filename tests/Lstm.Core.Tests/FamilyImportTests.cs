@@ -26,7 +26,7 @@ public class FamilyImportTests
     {
         // The fixture holds the cell's state_dict under "model." beside x, y and the gradients (grad_weight_ih is no module:
         // a prefix must end in a dot).
-        ImportedNetwork imported = PyTorchImport.Load(FixturePath(file + "_f32"), new PyTorchImportSettings { SimdPath = path });
+        ImportedNetwork imported = PyTorchImport.Load(FixturePath(file + "_f32"), new PyTorchImportSettings { KernelPath = path });
         FamilyFixtureTests.Fixture f = FamilyFixtureTests.Load(file + "_f32");
         Assert.True(imported.IsCellModule);
         Assert.Equal("model.", imported.Prefix);

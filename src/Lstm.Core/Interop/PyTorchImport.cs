@@ -19,8 +19,8 @@ public sealed record ImportedNetwork(RecurrentNetwork Network, RecurrentOptions 
 /// </summary>
 public static class PyTorchImport
 {
-    public static ImportedNetwork Load(string path, bool batchFirst = false, SimdPath? simdPath = null) =>
-        Load(path, new PyTorchImportSettings { BatchFirst = batchFirst, SimdPath = simdPath });
+    public static ImportedNetwork Load(string path, bool batchFirst = false, SimdPath? kernelPath = null) =>
+        Load(path, new PyTorchImportSettings { BatchFirst = batchFirst, KernelPath = kernelPath });
 
     /// <summary>Loads the state_dict at <paramref name="path"/> as <paramref name="settings"/> say (which module, batch-first, ReLU).</summary>
     public static ImportedNetwork Load(string path, PyTorchImportSettings settings)
@@ -33,8 +33,8 @@ public static class PyTorchImport
         return FromTensors(tensors, settings);
     }
 
-    public static ImportedNetwork FromTensors(IReadOnlyList<NamedTensor> tensors, bool batchFirst = false, SimdPath? simdPath = null) =>
-        FromTensors(tensors, new PyTorchImportSettings { BatchFirst = batchFirst, SimdPath = simdPath });
+    public static ImportedNetwork FromTensors(IReadOnlyList<NamedTensor> tensors, bool batchFirst = false, SimdPath? kernelPath = null) =>
+        FromTensors(tensors, new PyTorchImportSettings { BatchFirst = batchFirst, KernelPath = kernelPath });
 
     /// <summary>The network of one recurrent module among <paramref name="tensors"/>, as <paramref name="settings"/> say.</summary>
     public static ImportedNetwork FromTensors(IReadOnlyList<NamedTensor> tensors, PyTorchImportSettings settings)
@@ -42,7 +42,7 @@ public static class PyTorchImport
         ArgumentNullException.ThrowIfNull(tensors);
         ArgumentNullException.ThrowIfNull(settings);
         bool batchFirst = settings.BatchFirst;
-        SimdPath? simdPath = settings.SimdPath;
+        SimdPath? kernelPath = settings.KernelPath;
         var twice = tensors.GroupBy(t => t.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
         if (twice.Count > 0)
         {
@@ -111,9 +111,9 @@ public static class PyTorchImport
             string what = cell switch { CellKind.Lstm => "LSTM", CellKind.Gru => "GRU", _ => "RNN" } + (module.IsCell ? " cell" : "");
             throw new InvalidDataException($"The state_dict does not describe one {what} (I = {options.InputSize}, H = {hidden}, L = {layers}, D = {options.Directions}{(bias ? "" : ", no bias")}): " + string.Join("; ", problems) + ".");
         }
-        RecurrentNetwork? reduced = QuantizedTensors.TryLoad(options, mine, scales, simdPath); // I8, F16 or BF16 weights as stored
+        RecurrentNetwork? reduced = QuantizedTensors.TryLoad(options, mine, scales, kernelPath); // I8, F16 or BF16 weights as stored
         var values = expected.ToDictionary(i => i.Name, i => mine[i.Name].Data);
-        return new ImportedNetwork(reduced ?? RecurrentNetwork.FromParameters(options, values, simdPath), options, prefix, ignored) { IsCellModule = module.IsCell };
+        return new ImportedNetwork(reduced ?? RecurrentNetwork.FromParameters(options, values, kernelPath), options, prefix, ignored) { IsCellModule = module.IsCell };
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ public sealed record PyTorchImportSettings
     public string? Prefix { get; init; }
 
     /// <summary>The kernel path; the best this CPU runs if null.</summary>
-    public Lstm.Simd.SimdPath? SimdPath { get; init; }
+    public Lstm.Simd.SimdPath? KernelPath { get; init; }
 }
 
 /// <summary>

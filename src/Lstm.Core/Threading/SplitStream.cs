@@ -83,34 +83,34 @@ internal sealed class SplitStream : ITeamJob, IDisposable
             ReadOnlySpan<float> hPrev = h[l].AsSpan(now * b * hs, b * hs);
             if (phase % 2 == 1)
             {
-                GruPass.SliceCandidate(s, b, hs, hPrev, hs, g[..(b * gn)], hidden, resetAll[l], hNext, hs, net.Path);
+                GruPass.SliceCandidate(s, b, hs, hPrev, hs, g[..(b * gn)], hidden, resetAll[l], hNext, hs, net.KernelPath);
                 return;
             }
-            s.InputWeights.Multiply(input, b, s.InputWeights.Columns, g, gn, accumulate: false, net.Path);       // G_j = x·W_ih,jᵀ + b_j
-            GruPass.SliceResetGates(s, b, hs, hPrev, hs, g[..(b * gn)], hidden, g.Slice(2 * b * gn, b * s.Count), resetAll[l], net.Path);
+            s.InputWeights.Multiply(input, b, s.InputWeights.Columns, g, gn, accumulate: false, net.KernelPath);       // G_j = x·W_ih,jᵀ + b_j
+            GruPass.SliceResetGates(s, b, hs, hPrev, hs, g[..(b * gn)], hidden, g.Slice(2 * b * gn, b * s.Count), resetAll[l], net.KernelPath);
             return;
         }
-        s.InputWeights.Multiply(input, b, s.InputWeights.Columns, g, gn, accumulate: false, net.Path);           // G_j = x·W_ih,jᵀ + b_j
+        s.InputWeights.Multiply(input, b, s.InputWeights.Columns, g, gn, accumulate: false, net.KernelPath);           // G_j = x·W_ih,jᵀ + b_j
         if (o.Cell == CellKind.Gru)
         {
             Span<float> hidden = g.Slice(b * gn, b * gn);
             ReadOnlySpan<float> hPrev = h[l].AsSpan(now * b * hs, b * hs);
-            s.RecurrentWeights.Multiply(hPrev, b, hs, hidden, gn, accumulate: false, net.Path);                // H_j = h'·W_hh,jᵀ
-            GruCell.Forward(g[..(b * gn)], hidden, s.HiddenBias, b, s.Count, hPrev[s.Start..], hs, hNext[..Math.Max(0, ((b - 1) * hs) + s.Count)], hs, default, net.Path);
+            s.RecurrentWeights.Multiply(hPrev, b, hs, hidden, gn, accumulate: false, net.KernelPath);                // H_j = h'·W_hh,jᵀ
+            GruCell.Forward(g[..(b * gn)], hidden, s.HiddenBias, b, s.Count, hPrev[s.Start..], hs, hNext[..Math.Max(0, ((b - 1) * hs) + s.Count)], hs, default, net.KernelPath);
             return;
         }
-        s.RecurrentWeights.Multiply(h[l].AsSpan(now * b * hs, b * hs), b, hs, g, gn, accumulate: true, net.Path); // G_j += h_{t-1}·W_hh,jᵀ
+        s.RecurrentWeights.Multiply(h[l].AsSpan(now * b * hs, b * hs), b, hs, g, gn, accumulate: true, net.KernelPath); // G_j += h_{t-1}·W_hh,jᵀ
         if (o.Cell == CellKind.Lstm)
         {
             float[] cj = c[l][member];
             LstmCell.Forward(g, b, s.Count, cj.AsSpan(now * b * s.Count, b * s.Count), cj.AsSpan(next * b * s.Count, b * s.Count),
-                hNext, hs, o.CellOptions, s.Peepholes, net.Path);
+                hNext, hs, o.CellOptions, s.Peepholes, net.KernelPath);
         }
         else
         {
             for (int r = 0; r < b; r++)
             {
-                RnnActivation.Forward(o, g.Slice(r * s.Count, s.Count), hNext.Slice(r * hs, s.Count), net.Path);
+                RnnActivation.Forward(o, g.Slice(r * s.Count, s.Count), hNext.Slice(r * hs, s.Count), net.KernelPath);
             }
         }
     }

@@ -12,8 +12,8 @@ public abstract class Optimizer
     /// <summary>Per tensor, the state arrays (each the tensor's length); created on first <see cref="Step"/>.</summary>
     public IReadOnlyList<float[][]> State => state;
 
-    /// <summary>How many steps were taken (Adam's bias correction uses it).</summary>
-    public long Steps { get; set; }
+    /// <summary>How many steps were taken (Adam's bias correction uses it); <see cref="Restore"/> sets it from a checkpoint.</summary>
+    public long Steps { get; private set; }
 
     private List<float[][]> state = [];
 
@@ -54,7 +54,7 @@ public abstract class Optimizer
         Steps = steps;
     }
 
-    protected abstract void Update(float[] p, float[] g, float[][] s, double lr);
+    protected abstract void Update(float[] parameter, float[] gradient, float[][] state, double learningRate);
 }
 
 /// <summary>p -= lr·v with v = μ·v + g (μ = 0: plain SGD).</summary>
@@ -66,13 +66,13 @@ public sealed class Sgd(double momentum = 0) : Optimizer
 
     protected override int StatesPerTensor => 1;
 
-    protected override void Update(float[] p, float[] g, float[][] s, double lr)
+    protected override void Update(float[] parameter, float[] gradient, float[][] state, double learningRate)
     {
-        float[] v = s[0];
-        for (int i = 0; i < p.Length; i++)
+        float[] v = state[0];
+        for (int i = 0; i < parameter.Length; i++)
         {
-            v[i] = (float)((Momentum * v[i]) + g[i]);
-            p[i] -= (float)(lr * v[i]);
+            v[i] = (float)((Momentum * v[i]) + gradient[i]);
+            parameter[i] -= (float)(learningRate * v[i]);
         }
     }
 }
@@ -84,15 +84,15 @@ public sealed class Adam(double beta1 = 0.9, double beta2 = 0.999, double epsilo
 
     protected override int StatesPerTensor => 2;
 
-    protected override void Update(float[] p, float[] g, float[][] s, double lr)
+    protected override void Update(float[] parameter, float[] gradient, float[][] state, double learningRate)
     {
-        float[] m = s[0], v = s[1];
+        float[] m = state[0], v = state[1];
         double c1 = 1 - Math.Pow(beta1, Steps), c2 = 1 - Math.Pow(beta2, Steps);
-        for (int i = 0; i < p.Length; i++)
+        for (int i = 0; i < parameter.Length; i++)
         {
-            m[i] = (float)((beta1 * m[i]) + ((1 - beta1) * g[i]));
-            v[i] = (float)((beta2 * v[i]) + ((1 - beta2) * g[i] * g[i]));
-            p[i] -= (float)(lr * (m[i] / c1) / (Math.Sqrt(v[i] / c2) + epsilon));
+            m[i] = (float)((beta1 * m[i]) + ((1 - beta1) * gradient[i]));
+            v[i] = (float)((beta2 * v[i]) + ((1 - beta2) * gradient[i] * gradient[i]));
+            parameter[i] -= (float)(learningRate * (m[i] / c1) / (Math.Sqrt(v[i] / c2) + epsilon));
         }
     }
 }
@@ -104,15 +104,15 @@ public sealed class Adadelta(double rho = 0.95, double epsilon = 1e-6) : Optimiz
 
     protected override int StatesPerTensor => 2;
 
-    protected override void Update(float[] p, float[] g, float[][] s, double lr)
+    protected override void Update(float[] parameter, float[] gradient, float[][] state, double learningRate)
     {
-        float[] eg = s[0], ex = s[1];
-        for (int i = 0; i < p.Length; i++)
+        float[] eg = state[0], ex = state[1];
+        for (int i = 0; i < parameter.Length; i++)
         {
-            eg[i] = (float)((rho * eg[i]) + ((1 - rho) * g[i] * g[i]));
-            double dx = -Math.Sqrt(ex[i] + epsilon) / Math.Sqrt(eg[i] + epsilon) * g[i];
+            eg[i] = (float)((rho * eg[i]) + ((1 - rho) * gradient[i] * gradient[i]));
+            double dx = -Math.Sqrt(ex[i] + epsilon) / Math.Sqrt(eg[i] + epsilon) * gradient[i];
             ex[i] = (float)((rho * ex[i]) + ((1 - rho) * dx * dx));
-            p[i] += (float)(lr * dx);
+            parameter[i] += (float)(learningRate * dx);
         }
     }
 }
