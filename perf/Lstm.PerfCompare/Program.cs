@@ -11,7 +11,7 @@ using Lstm.PerfCompare;
 //                                                      peers-*.json (default: perf/results/<this CPU>)
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: compare BASE DIFF [--threshold 5%] [--alpha 0.001] [--normalize-by NAME] | readme [--results DIR] [--readme README.md]");
+    Console.WriteLine("usage: compare BASE DIFF [--threshold 5%] [--alpha 0.001] [--normalize-by NAME] | readme [--results DIR] [--readme README.md] [--runs 3]");
     return args.Length == 0 ? 2 : 0;
 }
 string Option(string name, string fallback) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
@@ -20,16 +20,20 @@ if (args[0] == "readme")
 {
     string dir = Option("--results", Path.Combine("perf", "results", Lstm.Perf.CpuInfo.Slug(Lstm.Perf.CpuInfo.Model())));
     string readme = Option("--readme", "README.md");
-    string? newest = Directory.EnumerateFiles(dir, "peers-*.json").Where(f => !f.Contains("-loaded", StringComparison.Ordinal) && !f.Contains("-quick", StringComparison.Ordinal))
-        .Order(StringComparer.Ordinal).LastOrDefault();
-    if (newest is null)
+    int count = int.Parse(Option("--runs", "3"), System.Globalization.CultureInfo.InvariantCulture);
+    // The newest runs with rows (a quantized-only or quick report has none), idle and loaded apart.
+    List<string> Newest(bool loadedRuns) => Directory.EnumerateFiles(dir, "peers-*.json")
+        .Where(f => f.Contains("-loaded", StringComparison.Ordinal) == loadedRuns && !f.Contains("-quick", StringComparison.Ordinal))
+        .Where(f => System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(f)).RootElement.GetProperty("Rows").GetArrayLength() > 0)
+        .Order(StringComparer.Ordinal).TakeLast(count).ToList();
+    List<string> idle = Newest(false), loaded = Newest(true);
+    if (idle.Count == 0)
     {
-        Console.Error.WriteLine($"no peers-*.json in {dir}: run `dotnet run -c Release --project perf/Lstm.Benchmarks.Peers` first");
+        Console.Error.WriteLine($"no peers-*.json with rows in {dir}: run `dotnet run -c Release --project perf/Lstm.Benchmarks.Peers` first");
         return 2;
     }
-    string? loaded = Directory.EnumerateFiles(dir, "peers-*-loaded.json").Order(StringComparer.Ordinal).LastOrDefault();
-    ReadmeTable.Write(readme, ReadmeTable.Build(newest, loaded));
-    Console.WriteLine($"{readme}: performance table from {newest}{(loaded is null ? "" : " and " + loaded)}");
+    ReadmeTable.Write(readme, ReadmeTable.Build(idle, loaded));
+    Console.WriteLine($"{readme}: performance table from {string.Join(", ", idle)}{(loaded.Count == 0 ? "" : " and " + string.Join(", ", loaded))}");
     return 0;
 }
 
