@@ -136,13 +136,13 @@ public sealed class OnnxRecurrentModel : IDisposable
         if (lengths is null) return;
         if (lengths.Length != batch)
         {
-            throw new ArgumentException($"sequenceLengths has {lengths.Length} elements; expected shape [{batch}] (B).", nameof(lengths));
+            throw new ArgumentException($"sequenceLengths has {lengths.Length} elements; expected shape [{batch}] (B).", "sequenceLengths");
         }
         foreach (int n in lengths)
         {
             if (n < 0 || n > steps)
             {
-                throw new ArgumentOutOfRangeException(nameof(lengths), n, $"sequence length {n} is outside [0, T = {steps}].");
+                throw new ArgumentOutOfRangeException("sequenceLengths", n, $"sequence length {n} is outside [0, T = {steps}].");
             }
             if (n != steps)
             {
