@@ -131,23 +131,25 @@ public sealed class OnnxRecurrentModel : IDisposable
         return Layout == 0 ? s.ToArray() : Transpose01(s, batch, d, h);
     }
 
-    private static void CheckLengths(int[]? lengths, int steps, int batch)
+    private static void CheckLengths(int[]? sequenceLengths, int steps, int batch)
     {
-        if (lengths is null) return;
-        if (lengths.Length != batch)
+        if (sequenceLengths is null) return;
+        if (sequenceLengths.Length != batch)
         {
-            throw new ArgumentException($"sequenceLengths has {lengths.Length} elements; expected shape [{batch}] (B).", "sequenceLengths");
+            throw new ArgumentException($"sequenceLengths has {sequenceLengths.Length} elements; expected shape [{batch}] (B).", nameof(sequenceLengths));
         }
-        foreach (int n in lengths)
+        foreach (int n in sequenceLengths)
         {
             if (n < 0 || n > steps)
             {
-                throw new ArgumentOutOfRangeException("sequenceLengths", n, $"sequence length {n} is outside [0, T = {steps}].");
+                throw new ArgumentOutOfRangeException(nameof(sequenceLengths), n, $"sequence length {n} is outside [0, T = {steps}].");
             }
-            if (n != steps)
+        }
+        if (sequenceLengths.Any(n => n != steps))
+        {
             {
-                // Rows that end early need variable-length batches in Lstm.Core (issue 14); all-T lengths run as they are.
-                throw new NotSupportedException($"sequence_lens [{string.Join(", ", lengths)}]: rows shorter than T = {steps} need variable-length batches, which this build of Lstm.Core does not run yet (issue 14).");
+                // Rows that end early need variable-length batches in Lstm.Core (issue 14); lengths of T run as they are.
+                throw new NotSupportedException($"sequence_lens [{string.Join(", ", sequenceLengths)}]: rows shorter than T = {steps} need variable-length batches, which this build of Lstm.Core does not run yet (issue 14).");
             }
         }
     }
