@@ -11,7 +11,9 @@ public static class RunCommand
 {
     public static Command Create()
     {
-        var weights = new Option<FileInfo>("--weights") { Description = "state_dict as .safetensors or .npz (numpy.savez of the tensors).", Required = true };
+        var weights = new Option<FileInfo>("--weights") { Description = "state_dict as .safetensors or .npz (numpy.savez of the tensors), or an .onnx model (one LSTM, GRU or RNN node).", Required = true };
+        var node = new Option<string?>("--node") { Description = "ONNX only: the recurrent node to run, by name, when the model has several." };
+        var lengths = new Option<FileInfo?>("--lengths") { Description = "ONNX only: lengths.npy [B], the node's sequence_lens." };
         var input = new Option<FileInfo>("--input") { Description = "x.npy: [T, B, I], or [B, T, I] with --batch-first; float32 or float64.", Required = true };
         var h0 = new Option<FileInfo?>("--h0") { Description = "h0.npy [D·L, B, H] (default zeros; an LSTM needs --c0 with it)." };
         var c0 = new Option<FileInfo?>("--c0") { Description = "c0.npy [D·L, B, H] (default zeros; LSTM only, with --h0)." };
@@ -19,7 +21,7 @@ public static class RunCommand
         var checkFinite = new Option<bool>("--check-finite") { Description = "Fail (exit 2) at the first NaN or infinity in the weights, the inputs or any h and c, naming where." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Directory for y.npy, hn.npy and cn.npy.", Required = true };
         var format = WeightFormats.Option("Run with W_ih and W_hh in this format (default: as stored in --weights).");
-        var command = new Command("run", "Run a PyTorch LSTM's weights on an input array.") { weights, input, h0, c0, batchFirst, checkFinite, output, format };
+        var command = new Command("run", "Run a PyTorch LSTM's weights, or an ONNX model's recurrent node, on an input array.") { weights, node, input, h0, c0, lengths, batchFirst, checkFinite, output, format };
         command.SetAction(parse =>
         {
             FileInfo? h0File = parse.GetValue(h0), c0File = parse.GetValue(c0);
@@ -29,6 +31,13 @@ public static class RunCommand
             string? c0Path = c0File is null ? null : Usage.ReadableFile(c0File, "--c0");
             RefuseCheckpoint(weightsPath, parse.GetValue(weights)!);
             string outDir = Usage.WritableDirectory(parse.GetValue(output)!, "--out");
+            string? lengthsPath = parse.GetValue(lengths) is { } lf ? Usage.ReadableFile(lf, "--lengths") : null;
+            if (OnnxRun.IsOnnx(weightsPath))
+            {
+                return OnnxRun.Run(new OnnxRun.Request(weightsPath, parse.GetValue(node), inputPath, h0Path, c0Path, lengthsPath,
+                    parse.GetValue(batchFirst), parse.GetValue(checkFinite), parse.GetValue(format), outDir));
+            }
+            Usage.Require(parse.GetValue(node) is null && lengthsPath is null, "--node and --lengths apply to ONNX models (--weights model.onnx).");
 
             ImportedNetwork imported = PyTorchImport.Load(weightsPath, parse.GetValue(batchFirst));
             RecurrentOptions o = imported.Options;
