@@ -30,8 +30,10 @@ internal static class OnnxNodeImport
         int d = a.Directions;
 
         // W [D, G·H, I] and R [D, G·H, H]; DynamicQuantizeLSTM keeps them transposed, [D, I, 4H] and [D, H, 4H].
-        var (wValues, wShape) = quantized ? Dequantized(graph, node, W, WScale, WZeroPoint, what) : Floats(graph, node, W, "W", what);
-        var (rValues, rShape) = quantized ? Dequantized(graph, node, R, RScale, RZeroPoint, what) : Floats(graph, node, R, "R", what);
+        Quantized? wq = quantized ? ReadQuantized(graph, node, W, WScale, WZeroPoint, what) : null;
+        Quantized? rq = quantized ? ReadQuantized(graph, node, R, RScale, RZeroPoint, what) : null;
+        var (wValues, wShape) = wq is not null ? (wq.Dequantize(), wq.Shape) : Floats(graph, node, W, "W", what);
+        var (rValues, rShape) = rq is not null ? (rq.Dequantize(), rq.Shape) : Floats(graph, node, R, "R", what);
         if (wShape.Length != 3 || rShape.Length != 3)
         {
             throw new InvalidDataException($"{what}: W is {Text(wShape)} and R is {Text(rShape)}; both must have 3 dimensions.");
@@ -79,7 +81,9 @@ internal static class OnnxNodeImport
         RecurrentNetwork network;
         try
         {
-            network = RecurrentNetwork.FromParameters(options, values, simdPath);
+            network = wq is not null && rq is not null && wq.FitsInt8Format && rq.FitsInt8Format
+                ? Int8Network(options, values, wq, rq, order, simdPath)
+                : RecurrentNetwork.FromParameters(options, values, simdPath);
         }
         catch (NotSupportedException e)
         {
@@ -90,10 +94,24 @@ internal static class OnnxNodeImport
         {
             throw new InvalidDataException($"{what}: its weights describe no network: {e.Message}", e);
         }
-        string? quantization = quantized
-            ? "int8/uint8 weights with their scales and zero points, dequantized to float32 at load: (q - zero point) · scale"
-            : null;
+        string? quantization = !quantized ? null
+            : network.WeightFormat == WeightFormat.Int8
+                ? "symmetric int8 weights (zero points 0): loaded as they are into the int8 format, one scale per row"
+                : "uint8 weights, or int8 with zero points or -128: dequantized to float32 at load, (q - zero point) · scale";
         return new OnnxRecurrentModel(info, graph.Summary, network, a.Direction, a.Layout, h0, c0, lengths, runtime, quantization);
+    }
+
+    // The same integers and scales on Lstm.Core's int8 path (its activations are quantized per row, ORT's per tensor).
+    private static RecurrentNetwork Int8Network(RecurrentOptions options, Dictionary<string, float[]> values, Quantized w, Quantized r, int[] order, SimdPath? simdPath)
+    {
+        int h = options.HiddenSize, rows = options.Gates * h;
+        return RecurrentNetwork.FromPackedWeights(options, values, WeightFormat.Int8, (_, dir, bias) =>
+        {
+            var (qi, si) = w.OurRows(dir, order, h);
+            var (qh, sh) = r.OurRows(dir, order, h);
+            return (new GateWeights.Int8Weights(PackedInt8Matrix.FromQuantized(qi, si, rows, options.InputSize, bias)),
+                new GateWeights.Int8Weights(PackedInt8Matrix.FromQuantized(qh, sh, rows, h)));
+        }, simdPath);
     }
 
     private static string Name(NodeProto node, int i) => i < node.Input.Count ? node.Input[i] : "";
@@ -134,8 +152,44 @@ internal static class OnnxNodeImport
         return v;
     }
 
+    /// <summary>A DynamicQuantizeLSTM weight as stored: q [D, in, 4H], a scale and zero point per direction or per output.</summary>
+    private sealed record Quantized(int[] Q, int[] Zero, float[] Scale, int[] Shape, bool PerTensor, bool Int8)
+    {
+        /// <summary>Symmetric int8 (zero points 0, no -128): exactly what Lstm.Core's int8 format holds.</summary>
+        public bool FitsInt8Format => Int8 && Zero.All(z => z == 0) && Q.All(v => v != -128);
+
+        public int ScaleIndex(int dir, int column) => PerTensor ? dir : (dir * Shape[2]) + column;
+
+        public float[] Dequantize()
+        {
+            float[] w = new float[Q.Length];
+            int perDirection = Shape[1] * Shape[2];
+            for (int k = 0; k < Q.Length; k++)
+            {
+                int s = ScaleIndex(k / perDirection, k % Shape[2]);
+                w[k] = (Q[k] - Zero[s]) * Scale[s];
+            }
+            return w;
+        }
+
+        /// <summary>Direction <paramref name="dir"/>'s q as our rows [4H, in] (gate blocks reordered) and each row's scale.</summary>
+        public (sbyte[] Q, float[] Scales) OurRows(int dir, int[] order, int hidden)
+        {
+            int k = Shape[1], n = Shape[2];
+            sbyte[] q = new sbyte[n * k];
+            float[] scales = new float[n];
+            for (int row = 0; row < n; row++)
+            {
+                int onnxRow = (order[row / hidden] * hidden) + (row % hidden);
+                scales[row] = Scale[ScaleIndex(dir, onnxRow)];
+                for (int c = 0; c < k; c++) q[(row * k) + c] = (sbyte)Q[(((dir * k) + c) * n) + onnxRow];
+            }
+            return (q, scales);
+        }
+    }
+
     // DynamicQuantizeLSTM: int8 or uint8 weights, a scale and a zero point per direction [D] or per output [D, 4H].
-    private static (float[] Values, int[] Shape) Dequantized(OnnxGraph graph, NodeProto node, int i, int scaleAt, int zeroAt, string what)
+    private static Quantized ReadQuantized(OnnxGraph graph, NodeProto node, int i, int scaleAt, int zeroAt, string what)
     {
         string role = i == W ? "W" : "R";
         TensorProto t = Stored(graph, node, i, role, what);
@@ -155,25 +209,21 @@ internal static class OnnxNodeImport
         {
             throw new InvalidDataException($"{what}: {role} is {Text(shape)}; expected [D, ·, 4H].");
         }
-        int dirs = shape[0], columns = shape[2], perDirection = shape[1] * columns;
+        int dirs = shape[0], columns = shape[2];
         bool perTensor = scaleShape.AsSpan().SequenceEqual([dirs]);
         if (!perTensor && !scaleShape.AsSpan().SequenceEqual([dirs, columns]))
         {
             throw new InvalidDataException($"{what}: {role}_scale is {Text(scaleShape)}; expected [{dirs}] or [{dirs}, {columns}].");
         }
         ExpectShape(zeroShape, scaleShape, role + "_zero_point", what);
-        float[] w = new float[q.Length];
-        for (int k = 0; k < q.Length; k++)
+        for (int s = 0; s < scale.Length; s++)
         {
-            int dir = k / perDirection, column = k % columns;
-            int s = perTensor ? dir : (dir * columns) + column;
-            if (!float.IsFinite(scale[s]))
+            if (!float.IsFinite(scale[s]) || scale[s] < 0)
             {
-                throw new InvalidDataException($"{what}: {role}_scale[{s}] is {scale[s]}.");
+                throw new InvalidDataException($"{what}: {role}_scale[{s}] is {scale[s]}; expected a finite value ≥ 0.");
             }
-            w[k] = (q[k] - zero[s]) * scale[s];
         }
-        return (w, shape);
+        return new Quantized(q, zero, scale, shape, perTensor, t.DataType == (int)TensorProto.Types.DataType.Int8);
     }
 
     // [D, K, N] → direction dir's [N, K] (DynamicQuantizeLSTM's layout into ours).
