@@ -26,7 +26,38 @@ public static partial class FuzzTargets
         return
         [
             OnnxExport.ToBytes(rnn), OnnxExport.ToBytes(lstm), OnnxExport.ToBytes(peepholes),
-            huge.ToByteArray(), external.ToByteArray(),
+            huge.ToByteArray(), external.ToByteArray(), DynamicQuantized(),
         ];
+    }
+
+    // A com.microsoft DynamicQuantizeLSTM node: int8 W [1, I, 4H] and R [1, H, 4H], per-output scales, zero points 0.
+    private static byte[] DynamicQuantized()
+    {
+        using var net = RecurrentNetwork.Create(new RecurrentOptions(2, 2), 4);
+        ModelProto m = ModelProto.Parser.ParseFrom(OnnxExport.ToBytes(net));
+        NodeProto node = m.Graph.Node.First(n => n.OpType == "LSTM");
+        node.OpType = "DynamicQuantizeLSTM";
+        node.Domain = "com.microsoft";
+        while (node.Input.Count < 8) node.Input.Add("");
+        foreach (var (name, columns) in new[] { ("W_l0", 2), ("R_l0", 2) })
+        {
+            TensorProto f = m.Graph.Initializer.First(t => t.Name == name);
+            m.Graph.Initializer.Remove(f);
+            byte[] q = new byte[8 * columns];
+            for (int i = 0; i < q.Length; i++) q[i] = unchecked((byte)(sbyte)((i * 37 % 255) - 127));
+            m.Graph.Initializer.Add(Int8(name, [1, columns, 8], q));
+            m.Graph.Initializer.Add(OnnxExport.Floats(name + "_scale", [1, 8], [.. Enumerable.Range(1, 8).Select(i => i / 512f)]));
+            m.Graph.Initializer.Add(Int8(name + "_zero_point", [1, 8], new byte[8]));
+            node.Input.AddRange([name + "_scale", name + "_zero_point"]);
+        }
+        m.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        return m.ToByteArray();
+    }
+
+    private static TensorProto Int8(string name, long[] dims, byte[] values)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int8, RawData = ByteString.CopyFrom(values) };
+        t.Dims.AddRange(dims);
+        return t;
     }
 }
