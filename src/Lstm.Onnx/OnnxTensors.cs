@@ -77,6 +77,14 @@ internal static class OnnxTensors
     public static int[] Integers(TensorProto t, string what, out int[] shape)
     {
         shape = Shape(t, what, out int n);
+        int size = (DataType)t.DataType switch { DataType.Int8 or DataType.Uint8 => 1, DataType.Int32 => 4, DataType.Int64 => 8, _ => 0 };
+        if (size == 0)
+        {
+            throw new InvalidDataException($"{what} is {TypeName(t.DataType)}; expected INT8, UINT8, INT32 or INT64.");
+        }
+        // The data's length against the shape before anything is allocated for the shape.
+        if (t.HasRawData) Raw(t, what, n, size);
+        else Count(size == 8 ? t.Int64Data.Count : t.Int32Data.Count, n, what, size == 8 ? "int64_data" : "int32_data");
         int[] values = new int[n];
         switch ((DataType)t.DataType)
         {
@@ -122,15 +130,16 @@ internal static class OnnxTensors
 
     private static ushort[] Bits16(TensorProto t, string what, int n)
     {
-        ushort[] bits = new ushort[n];
         if (t.HasRawData)
         {
             ReadOnlySpan<byte> raw = Raw(t, what, n, 2);
-            for (int i = 0; i < n; i++) bits[i] = BinaryPrimitives.ReadUInt16LittleEndian(raw[(2 * i)..]);
-            return bits;
+            ushort[] fromRaw = new ushort[n];
+            for (int i = 0; i < n; i++) fromRaw[i] = BinaryPrimitives.ReadUInt16LittleEndian(raw[(2 * i)..]);
+            return fromRaw;
         }
         // ONNX keeps 16-bit floats one per int32 in int32_data, as their bit patterns.
         Count(t.Int32Data.Count, n, what, "int32_data");
+        ushort[] bits = new ushort[n];
         for (int i = 0; i < n; i++) bits[i] = (ushort)t.Int32Data[i];
         return bits;
     }

@@ -71,5 +71,6 @@ public class FuzzCorpusTests
         Assert.Contains("100000", Assert.Throws<InvalidDataException>(() => onnx.Parse(onnx.Seeds[3])).Message, StringComparison.Ordinal);
         Assert.Contains("external file", Assert.Throws<InvalidDataException>(() => onnx.Parse(onnx.Seeds[4])).Message, StringComparison.Ordinal);
         onnx.Parse(onnx.Seeds[5]); // the DynamicQuantizeLSTM seed is a valid model
+        Assert.Contains("raw_data holds 16 bytes", Assert.Throws<InvalidDataException>(() => onnx.Parse(onnx.Seeds[6])).Message, StringComparison.Ordinal);
     }
 }
