@@ -214,6 +214,8 @@ public static partial class FuzzTargets
             ViaFile(p => PyTorchImport.Export(lstm.WithWeightFormat(Lstm.Simd.WeightFormat.Int8), p)),
             ViaFile(p => PyTorchImport.Export(rnn.WithWeightFormat(Lstm.Simd.WeightFormat.Float16), p)),
             ViaFile(p => PyTorchImport.Export(rnn.WithWeightFormat(Lstm.Simd.WeightFormat.BFloat16), p)),
+            ViaFile(p => PyTorchImport.Export(Lstm.Core.RecurrentNetwork.Create(new Lstm.Core.RecurrentOptions(3, 2, Cell: Lstm.Core.CellKind.Gru), 3)
+                .WithWeightFormat(Lstm.Simd.WeightFormat.Int8), p, "gru.")),
         ];
     }
 
@@ -246,6 +248,7 @@ public static partial class FuzzTargets
             StateDict(new RecurrentOptions(2, 2, Peepholes: true), ""),
             [new("weight_ih_l0", [8, 0], [], "F32"), new("weight_hh_l0", [8, 2], new float[16], "F32"), new("bias_ih_l0", [8], new float[8], "F32"), new("bias_hh_l0", [8], new float[8], "F32")],
             twice,
+            StateDict(new RecurrentOptions(3, 2, Layers: 2, Bidirectional: true, Cell: CellKind.Gru), "gru."),
         ];
     }
 

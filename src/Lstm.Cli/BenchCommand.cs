@@ -45,6 +45,7 @@ public static class BenchCommand
             }
             AnsiConsole.Write(table);
             AnsiConsole.Write(BenchFormats.Table(budget, Time));
+            AnsiConsole.Write(BenchCells.Table(budget, Time));
             AnsiConsole.MarkupLine("[grey]Wall-clock means over a short run; see perf/ for BenchmarkDotNet figures.[/]");
             return 0;
         });

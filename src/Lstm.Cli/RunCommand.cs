@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace Lstm.Cli;
 
-/// <summary>`lstm run`: a PyTorch nn.LSTM's weights and an input array in, y, hn and cn out, as .npy files.</summary>
+/// <summary>`lstm run`: a PyTorch nn.LSTM's (nn.GRU's, nn.RNN's) weights and an input array in, y, hn and (LSTM) cn out, as .npy files.</summary>
 public static class RunCommand
 {
     public static Command Create()
@@ -43,7 +43,7 @@ public static class RunCommand
             RecurrentOptions o = imported.Options;
             RecurrentNetwork net = WeightFormats.Parse(parse.GetValue(format)) is { } f ? imported.Network.WithWeightFormat(f) : imported.Network;
             bool lstm = o.Cell == CellKind.Lstm;
-            Usage.Require(lstm || c0Path is null, "--c0: an RNN has no cell state; give --h0 alone.");
+            Usage.Require(lstm || c0Path is null, $"--c0: {(o.Cell == CellKind.Gru ? "a GRU" : "an RNN")} has no cell state; give --h0 alone.");
             Usage.Require(!lstm || (h0Path is null) == (c0Path is null),
                 $"{(h0Path is null ? "--c0 without --h0" : "--h0 without --c0")}: an LSTM starts from both h0 and c0; give both, or neither for zeros.");
 
@@ -70,7 +70,7 @@ public static class RunCommand
             Npy.Write(Path.Combine(outDir, "y.npy"), r.Output, o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
             Npy.Write(Path.Combine(outDir, "hn.npy"), r.Hn, [state, batch, o.HiddenSize]);
             if (lstm) Npy.Write(Path.Combine(outDir, "cn.npy"), r.Cn, [state, batch, o.HiddenSize]);
-            AnsiConsole.MarkupLineInterpolated($"{(lstm ? "LSTM" : "RNN")} I = {o.InputSize}, H = {o.HiddenSize}, L = {o.Layers}, D = {o.Directions}, {WeightFormats.Name(net.WeightFormat)} weights{(imported.Prefix.Length > 0 ? $", prefix '{imported.Prefix}'" : "")}: T = {steps}, B = {batch} → {outDir}");
+            AnsiConsole.MarkupLineInterpolated($"{TrainCommand.CellName(o.Cell)} I = {o.InputSize}, H = {o.HiddenSize}, L = {o.Layers}, D = {o.Directions}, {WeightFormats.Name(net.WeightFormat)} weights{(imported.Prefix.Length > 0 ? $", prefix '{imported.Prefix}'" : "")}: T = {steps}, B = {batch} → {outDir}");
             if (imported.IgnoredKeys.Count > 0)
             {
                 Console.WriteLine($"ignored {imported.IgnoredKeys.Count} key(s) outside '{imported.Prefix}': {string.Join(", ", imported.IgnoredKeys)}");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Lstm.Core;
 using Lstm.Core.Training;
 using Lstm.Simd;
 using Spectre.Console;
@@ -16,8 +17,8 @@ public static class TrainCommand
         var resume = new Option<FileInfo?>("--resume") { Description = "Checkpoint to continue from (same text and settings)." };
         var steps = new Option<int>("--steps") { Description = "Training steps (each: --batch lanes × --seq-len characters).", DefaultValueFactory = _ => 1000 };
         var maxSeconds = new Option<double>("--max-seconds") { Description = "Stop after this much wall time even if --steps is not reached.", DefaultValueFactory = _ => 170 };
-        var hidden = new Option<int>("--hidden") { Description = "LSTM hidden size H.", DefaultValueFactory = _ => 128 };
-        var layers = new Option<int>("--layers") { Description = "Stacked LSTM layers.", DefaultValueFactory = _ => 2 };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden size H.", DefaultValueFactory = _ => 128 };
+        var layers = new Option<int>("--layers") { Description = "Stacked recurrent layers.", DefaultValueFactory = _ => 2 };
         var seqLen = new Option<int>("--seq-len") { Description = "Truncated BPTT length: the gradient is cut every this many steps; the state carries on.", DefaultValueFactory = _ => 50 };
         var batch = new Option<int>("--batch") { Description = "Lanes read in parallel from evenly spaced offsets.", DefaultValueFactory = _ => 32 };
         var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 3e-3 };
@@ -29,11 +30,13 @@ public static class TrainCommand
         var decayFactor = new Option<double>("--decay-factor") { Description = "Step-decay factor.", DefaultValueFactory = _ => 0.5 };
         var sampleEvery = new Option<int>("--sample-every") { Description = "Print a sample and save a checkpoint every this many steps.", DefaultValueFactory = _ => 250 };
         var plot = new Option<string>("--plot") { Description = "PNG of the loss curve; none: no plot.", DefaultValueFactory = _ => "loss.png" };
+        var cell = new Option<string>("--cell") { Description = "The recurrent cell: lstm, gru (PyTorch's nn.GRU) or rnn (Elman, tanh).", DefaultValueFactory = _ => "lstm" };
+        cell.AcceptOnlyFromAmong("lstm", "gru", "rnn");
         var seed = new Option<int>("--seed") { Description = "Seed: the same seed and text give bitwise the same weights.", DefaultValueFactory = _ => 1 };
 
         var command = new Command("train", "Train a character-level LSTM language model and watch it learn.")
         {
-            text, outputOption, resume, steps, maxSeconds, hidden, layers, seqLen, batch, lr, optimizer, dropout, clip, decayEvery, decayFactor, sampleEvery, plot, seed,
+            text, outputOption, resume, steps, maxSeconds, hidden, layers, seqLen, batch, lr, optimizer, dropout, clip, decayEvery, decayFactor, sampleEvery, plot, seed, cell,
         };
         command.SetAction(parse =>
         {
@@ -50,6 +53,7 @@ public static class TrainCommand
                 DecayEvery = parse.GetValue(decayEvery),
                 DecayFactor = parse.GetValue(decayFactor),
                 Seed = parse.GetValue(seed),
+                Cell = CellOf(parse.GetValue(cell)!),
             };
             int n = parse.GetValue(steps), every = parse.GetValue(sampleEvery);
             double seconds = parse.GetValue(maxSeconds);
@@ -84,6 +88,7 @@ public static class TrainCommand
                 Check(decayEvery, saved.DecayEvery);
                 Check(decayFactor, saved.DecayFactor);
                 Check(seed, saved.Seed);
+                Check(cell, CellName(saved.Cell).ToLowerInvariant());
                 return conflicts;
             }
 
@@ -92,6 +97,10 @@ public static class TrainCommand
         });
         return command;
     }
+
+    private static CellKind CellOf(string name) => name switch { "gru" => CellKind.Gru, "rnn" => CellKind.Rnn, _ => CellKind.Lstm };
+
+    internal static string CellName(CellKind cell) => cell switch { CellKind.Gru => "GRU", CellKind.Rnn => "RNN", _ => "LSTM" };
 
     private static void CheckSettings(CharModelOptions o, int steps, int sampleEvery, double maxSeconds)
     {
@@ -139,7 +148,7 @@ public static class TrainCommand
 
         var setup = new Table().Border(TableBorder.Rounded).AddColumns("setting", "value");
         setup.AddRow("corpus", $"{Markup.Escape(corpusName)}: {corpus.Length:N0} characters, {model.Vocabulary.Length} distinct");
-        setup.AddRow("model", $"{model.Options.Layers} × LSTM({model.Options.Hidden}) → dense({model.Vocabulary.Length}) → softmax; {parameters:N0} parameters");
+        setup.AddRow("model", $"{model.Options.Layers} × {CellName(model.Options.Cell)}({model.Options.Hidden}) → dense({model.Vocabulary.Length}) → softmax; {parameters:N0} parameters");
         setup.AddRow("training", $"{model.Options.Optimizer}, lr {model.Options.LearningRate}, batch {model.Options.Batch} × {model.Options.SequenceLength} characters (truncated BPTT), clip {model.Options.ClipNorm}");
         setup.AddRow("kernels", SimdPaths.Name(model.Network.Path));
         setup.AddRow("plan", resume is null ? $"{steps:N0} steps or {maxSeconds:F0} s" : $"resume at step {trainer.Step:N0}, {steps:N0} more steps or {maxSeconds:F0} s");
@@ -202,7 +211,7 @@ public static class TrainCommand
         }
         if (losses.Count > 0 && plotPath is not null)
         {
-            LossPlot.Save(plotPath, losses, $"lstm train: {model.Options.Layers} × LSTM({model.Options.Hidden}) on {corpusName}");
+            LossPlot.Save(plotPath, losses, $"lstm train: {model.Options.Layers} × {CellName(model.Options.Cell)}({model.Options.Hidden}) on {corpusName}");
         }
 
         double first = losses.Take(20).DefaultIfEmpty((0, double.NaN)).Average(l => l.Loss);

@@ -16,13 +16,35 @@ internal sealed class PackedLayer
         {
             bias[i] = bih[i] + bhh[i];
         }
+        if (o.Cell == CellKind.Gru)
+        {
+            // r multiplies only the recurrent part of n, so b_hn cannot join b_in: the n block keeps b_in alone.
+            int h = o.HiddenSize;
+            bih.AsSpan(2 * h, h).CopyTo(bias.AsSpan(2 * h));
+            HiddenBias = bhh.AsSpan(2 * h, h).ToArray();
+        }
         Bias = bias;
         options = o;
         (InputWeights, RecurrentWeights) = loaded?.Invoke(bias) ?? (
             GateWeights.Pack(p.Get(layer, direction, ParameterRole.WeightIh), gh, o.LayerInputSize(layer), format, bias),
             GateWeights.Pack(p.Get(layer, direction, ParameterRole.WeightHh), gh, o.HiddenSize, format));
         Peepholes = o.Peepholes ? (float[])p.Get(layer, direction, ParameterRole.Peephole).Clone() : [];
+        if (o.Cell == CellKind.Gru && !o.LinearBeforeReset)
+        {
+            // The candidate's recurrent GEMM runs on r⊙h' after the r, z one: W_hh's rows split in two (same values).
+            ResetGateWeights = RecurrentWeights.Units(1, gh, 0, 2 * o.HiddenSize, default);
+            CandidateWeights = RecurrentWeights.Units(1, gh, 2 * o.HiddenSize, o.HiddenSize, default);
+        }
     }
+
+    /// <summary>GRU: b_hn [H], added to the recurrent product of the n block inside the cell; else empty.</summary>
+    public float[] HiddenBias { get; } = [];
+
+    /// <summary>GRU with linear_before_reset = 0: rows r, z of W_hh [2H, H]; else null.</summary>
+    public GateWeights? ResetGateWeights { get; }
+
+    /// <summary>GRU with linear_before_reset = 0: rows n of W_hh [H, H], applied to r⊙h'; else null.</summary>
+    public GateWeights? CandidateWeights { get; }
 
     private readonly RecurrentOptions options;
     // One split per thread count asked for, so that streams of 2 and 3 threads sharing this layer each find theirs.

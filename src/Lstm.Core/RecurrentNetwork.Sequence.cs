@@ -34,7 +34,7 @@ public sealed partial class RecurrentNetwork
         }
         else if (!cn.IsEmpty)
         {
-            throw new ArgumentException("An RNN has no cell state; cn must be empty.", nameof(cn));
+            throw new ArgumentException($"{NoCellState(o)}; cn must be empty.", nameof(cn));
         }
         var into = new Destination(output, hn, cn);
         Run(x, steps, batch, h0, c0, training: false, into: into);
@@ -86,13 +86,13 @@ public sealed partial class RecurrentNetwork
         ShapeCheck.Exact(x, nameof(x), o.BatchFirst ? [batch, steps, o.InputSize] : [steps, batch, o.InputSize]);
         ShapeCheck.ExactOrEmpty(h0, nameof(h0), d * l, batch, h);
         ShapeCheck.ExactOrEmpty(c0, nameof(c0), d * l, batch, h);
-        if (o.Cell == CellKind.Rnn && !c0.IsEmpty)
+        if (!o.HasCellState && !c0.IsEmpty)
         {
-            throw new ArgumentException("An RNN has no cell state; c0 must be empty.", nameof(c0));
+            throw new ArgumentException($"{NoCellState(o)}; c0 must be empty.", nameof(c0));
         }
         float[] h0All = h0.IsEmpty ? new float[d * l * batch * h] : h0.ToArray();
-        float[] c0All = o.Cell == CellKind.Rnn ? [] : c0.IsEmpty ? new float[d * l * batch * h] : c0.ToArray();
-        float[] hn = new float[d * l * batch * h], cn = o.Cell == CellKind.Rnn ? [] : new float[d * l * batch * h];
+        float[] c0All = !o.HasCellState ? [] : c0.IsEmpty ? new float[d * l * batch * h] : c0.ToArray();
+        float[] hn = new float[d * l * batch * h], cn = !o.HasCellState ? [] : new float[d * l * batch * h];
         if (CheckFinite)
         {
             new FiniteProbe(nameof(h0), 0, 0, -1).Rows(h0All, d * l * batch, h, h);
@@ -124,7 +124,7 @@ public sealed partial class RecurrentNetwork
                 new FiniteProbe(nameof(x), 0, 0, t).Rows(input.AsSpan(t * batch * o.InputSize), batch, o.InputSize, o.InputSize);
             }
             float[]? gateScratch = training ? null : Scratch(rows * gh);
-            float[]? cScratch = training || o.Cell == CellKind.Rnn ? null : Scratch(2 * batch * h);
+            float[]? cScratch = training || o.Cell == CellKind.Rnn ? null : Scratch(2 * batch * h); // GRU: what GruPass saves
             bool threaded = Threads > 1 && !CheckFinite && rows > 0 && (!training || !o.Peepholes);
             for (int layer = 0; layer < l; layer++)
             {
@@ -135,7 +135,7 @@ public sealed partial class RecurrentNetwork
                 {
                     int slot = (layer * d) + dir, state = slot * batch * h;
                     float[] g = gateScratch ?? Scratch(rows * gh);
-                    float[] c = cScratch ?? (o.Cell == CellKind.Lstm ? Scratch(rows * h) : []);
+                    float[] c = cScratch ?? (o.Cell != CellKind.Rnn ? Scratch(rows * h) : []);
                     gates[slot] = g;
                     cells[slot] = c;
                     if (threaded && CanSplit(layer, dir, batch, training))
@@ -224,12 +224,12 @@ public sealed partial class RecurrentNetwork
         ShapeCheck.Exact(dy, nameof(dy), o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
         ShapeCheck.ExactOrEmpty(dhn, nameof(dhn), d * l, batch, h);
         ShapeCheck.ExactOrEmpty(dcn, nameof(dcn), d * l, batch, h);
-        if (o.Cell == CellKind.Rnn && !dcn.IsEmpty)
+        if (!o.HasCellState && !dcn.IsEmpty)
         {
-            throw new ArgumentException("An RNN has no cell state; dcn must be empty.", nameof(dcn));
+            throw new ArgumentException($"{NoCellState(o)}; dcn must be empty.", nameof(dcn));
         }
 
-        float[] dh0 = new float[d * l * batch * h], dc0 = o.Cell == CellKind.Rnn ? [] : new float[d * l * batch * h];
+        float[] dh0 = new float[d * l * batch * h], dc0 = !o.HasCellState ? [] : new float[d * l * batch * h];
         var borrowed = new List<float[]>();
         try
         {
@@ -303,4 +303,6 @@ public sealed partial class RecurrentNetwork
             foreach (float[] a in borrowed) ArrayPool<float>.Shared.Return(a);
         }
     }
+
+    private static string NoCellState(RecurrentOptions o) => o.Cell == CellKind.Gru ? "A GRU has no cell state" : "An RNN has no cell state";
 }

@@ -24,6 +24,7 @@ public sealed partial class StreamState : IDisposable
         C = Enumerable.Range(0, o.Layers).Select(_ => new float[o.Cell == CellKind.Lstm ? 2 * batch * h : 0]).ToArray();
         Current = new int[o.Layers];
         Gates = new float[batch * o.Gates * h];
+        GruScratch = new float[o.Cell == CellKind.Gru ? batch * 4 * h : 0];
     }
 
     /// <summary>B: the rows each step consumes.</summary>
@@ -55,6 +56,8 @@ public sealed partial class StreamState : IDisposable
     internal int[] Current { get; }    // which half of C holds c_{t-1}
 
     internal float[] Gates { get; }    // [B, G·H] scratch
+
+    internal float[] GruScratch { get; } // [B, 3H] the recurrent product, then [B, H] r⊙h' (GRU only)
 
     /// <summary>Steps taken since the state was created or reset.</summary>
     public long Steps
@@ -238,6 +241,13 @@ public sealed partial class RecurrentNetwork
             PackedLayer w = Packed(layer, 0);
             Span<float> hState = state.H[layer].AsSpan(0, b * h);
             w.InputWeights.Multiply(input, b, w.InputWeights.Columns, gates, w.InputWeights.Rows, accumulate: false, Path); // G = x·W_ihᵀ + b
+            if (o.Cell == CellKind.Gru)
+            {
+                Span<float> scratch = state.GruScratch;
+                GruPass.Step(o, w, b, hState, h, gates, scratch[..(3 * b * h)], scratch.Slice(3 * state.Batch * h, b * h), hState, h, Path);
+                input = hState;
+                continue;
+            }
             w.RecurrentWeights.Multiply(hState, b, h, gates, w.RecurrentWeights.Rows, accumulate: true, Path);               // G += h·W_hhᵀ
             if (o.Cell == CellKind.Lstm)
             {

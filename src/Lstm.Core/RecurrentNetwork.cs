@@ -3,7 +3,7 @@ using Lstm.Simd;
 namespace Lstm.Core;
 
 /// <summary>
-/// A stack of LSTM (or Elman RNN) layers with PyTorch <c>nn.LSTM</c> / <c>nn.RNN</c> semantics. Parameters are kept
+/// A stack of LSTM (or GRU, or Elman RNN) layers with PyTorch <c>nn.LSTM</c> / <c>nn.GRU</c> / <c>nn.RNN</c> semantics. Parameters are kept
 /// by name (<see cref="ParameterInfos"/>) and packed for the kernels whenever they are set, never per call. Forward,
 /// streaming steps and backward only read the packed weights, so one network may serve many threads at once as long
 /// as no thread sets parameters meanwhile.

@@ -77,16 +77,21 @@ public sealed record RecurrentOptions(
         {
             throw new ArgumentException("Peepholes and ForgetGate = false apply to LSTM cells only.", nameof(Cell));
         }
+        if (!LinearBeforeReset && Cell != CellKind.Gru)
+        {
+            throw new ArgumentException("LinearBeforeReset = false applies to GRU cells only.", nameof(LinearBeforeReset));
+        }
         ThrowIfNotYetSupported();
     }
+
+    /// <summary>An LSTM keeps a cell state c beside h (c0, cn); the RNN and the GRU have h only.</summary>
+    internal bool HasCellState => Cell == CellKind.Lstm;
 
     // The options issue 14 adds, refused until each lands, so that no network silently runs without them.
     private void ThrowIfNotYetSupported()
     {
-        if (Cell == CellKind.Gru) throw new NotSupportedException("GRU cells are not supported yet.");
         if (Nonlinearity != RnnNonlinearity.Tanh) throw new NotSupportedException($"Nonlinearity {Nonlinearity} is not supported yet.");
         if (!Bias) throw new NotSupportedException("Bias = false is not supported yet.");
         if (ProjectionSize != 0) throw new NotSupportedException("ProjectionSize is not supported yet.");
-        if (!LinearBeforeReset) throw new NotSupportedException("LinearBeforeReset = false is not supported yet.");
     }
 }

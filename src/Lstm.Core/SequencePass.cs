@@ -19,7 +19,7 @@ internal static class SequencePass
         public ReadOnlySpan<float> X;   // [T·B, in]
         public Span<float> Y;           // [T·B, D·H]; this direction writes columns dir·H ..
         public Span<float> Gates;       // [T·B, G·H]: pre-activations, then the activations the backward pass needs
-        public Span<float> C;           // [T·B, H] c_t of every step (training), or [2·B, H] ping-pong (inference); LSTM only
+        public Span<float> C;           // [T·B, H] c_t of every step (training), or [2·B, H] ping-pong (inference); LSTM, and GRU (what GruPass saves)
         public ReadOnlySpan<float> H0;  // [B, H]
         public ReadOnlySpan<float> C0;  // [B, H] (LSTM)
         public bool KeepAllC;
@@ -52,11 +52,23 @@ internal static class SequencePass
         Span<float> hn, Span<float> cn, SimdPath path, int checkLayer = -1)
     {
         int h = o.HiddenSize, gh = o.Gates * h, ldy = o.OutputSize;
+        float[] gruHidden = o.Cell == CellKind.Gru ? ArrayPool<float>.Shared.Rent(nb * gh) : []; // not returned if a step throws: the GC takes it
         for (int s = 0; s < steps; s++)
         {
             int t = dir == 0 ? s : steps - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
             Span<float> gt = buf.Gates.Slice(((t * batch) + b0) * gh, nb * gh);
             ReadOnlySpan<float> hPrev = s == 0 ? buf.H0[(b0 * h)..] : buf.Y[((((tPrev * batch) + b0) * ldy) + (dir * h))..];
+            if (o.Cell == CellKind.Gru)
+            {
+                bool save = buf.KeepAllC || !o.LinearBeforeReset; // inference with r after the product reads nothing back
+                GruPass.Step(o, w, nb, hPrev, s == 0 ? h : ldy, gt, gruHidden.AsSpan(0, nb * gh), save ? CSlot(buf, t, s, batch, b0, nb, h) : default,
+                    buf.Y[((((t * batch) + b0) * ldy) + (dir * h))..], ldy, path);
+                if (checkLayer >= 0)
+                {
+                    new FiniteProbe("h", checkLayer, dir, t).Rows(buf.Y[((((t * batch) + b0) * ldy) + (dir * h))..], nb, h, ldy);
+                }
+                continue;
+            }
             w.RecurrentWeights.Multiply(hPrev, nb, s == 0 ? h : ldy, gt, gh, accumulate: true, path); // G_t += h_{t-1}·W_hhᵀ
             Span<float> ht = buf.Y[((((t * batch) + b0) * ldy) + (dir * h))..];
             if (o.Cell == CellKind.Lstm)
@@ -79,6 +91,10 @@ internal static class SequencePass
                 }
                 new FiniteProbe("h", checkLayer, dir, t).Rows(ht, nb, h, ldy);
             }
+        }
+        if (gruHidden.Length > 0)
+        {
+            ArrayPool<float>.Shared.Return(gruHidden);
         }
 
         int last = dir == 0 ? steps - 1 : 0;
@@ -112,7 +128,7 @@ internal static class SequencePass
         {
             return;
         }
-        float[] dGates = ArrayPool<float>.Shared.Rent(m * gh), hPrevAll = ArrayPool<float>.Shared.Rent(m * o.HiddenSize);
+        float[] dGates = ArrayPool<float>.Shared.Rent(GateGradientLength(o, m)), hPrevAll = ArrayPool<float>.Shared.Rent(m * o.HiddenSize);
         try
         {
             BackwardSteps(o, w, dir, steps, batch, 0, batch, buf, g, path, dGates, hPrevAll);
@@ -126,6 +142,12 @@ internal static class SequencePass
     }
 
     /// <summary>
+    /// The dGates buffer for m rows: [m, G·H], and for a GRU a second block [m, 3H] after it for the recurrent side
+    /// (whose n block differs from the input side's: r scales it, or it multiplies r⊙h').
+    /// </summary>
+    public static int GateGradientLength(RecurrentOptions o, int m) => m * o.Gates * o.HiddenSize * (o.Cell == CellKind.Gru ? 2 : 1);
+
+    /// <summary>
     /// Carries batch rows [b0, b0 + nb) back through all T steps (dh_{t-1} of a row depends only on that row's dG_t,
     /// so a team splits them with no barrier), filling their rows of dGates [T·B, G·H] and hPrevAll [T·B, H] (h_{t-1}
     /// of every step, for dW_hh in one GEMM), and writes their dh0 and dc0.
@@ -135,6 +157,7 @@ internal static class SequencePass
     {
         int h = o.HiddenSize, gh = o.Gates * h, ldy = o.OutputSize;
         float[] dh = new float[nb * h], dhTotal = new float[nb * h], dc = new float[nb * h];
+        float[]? gruScratch = null;
         if (!g.Dhn.IsEmpty) g.Dhn.Slice(b0 * h, nb * h).CopyTo(dh);
         if (!g.Dcn.IsEmpty) g.Dcn.Slice(b0 * h, nb * h).CopyTo(dc);
 
@@ -151,6 +174,14 @@ internal static class SequencePass
             }
             Span<float> dgt = dGates.Slice(((t * batch) + b0) * gh, nb * gh);
             ReadOnlySpan<float> gt = buf.Gates.Slice(((t * batch) + b0) * gh, nb * gh);
+            if (o.Cell == CellKind.Gru)
+            {
+                ReadOnlySpan<float> hPrevRows = s == 0 ? buf.H0[(b0 * h)..] : buf.Y[((((tPrev * batch) + b0) * ldy) + (dir * h))..];
+                gruScratch ??= new float[nb * h];
+                GruPass.BackwardStep(o, w, nb, gt, buf.C.Slice(((t * batch) + b0) * h, nb * h), hPrevRows, s == 0 ? h : ldy, dhTotal,
+                    dgt, dGates.Slice((((steps * batch) + (t * batch) + b0) * gh), nb * gh), dh, gruScratch, path);
+                continue;
+            }
             if (o.Cell == CellKind.Lstm)
             {
                 ReadOnlySpan<float> cPrev = s == 0 ? buf.C0.Slice(b0 * h, nb * h) : buf.C.Slice(((tPrev * batch) + b0) * h, nb * h);
@@ -184,12 +215,20 @@ internal static class SequencePass
         if (n > 0)
         {
             Gemm.AccumulateWeightGradient(dGates[n0..], gh, buf.X, inSize, m, n, inSize, g.DWih.AsSpan(n0 * inSize, n * inSize), path); // dW_ih += dGᵀ·X
-            Gemm.AccumulateWeightGradient(dGates[n0..], gh, hPrevAll, h, m, n, h, g.DWhh.AsSpan(n0 * h, n * h), path);                // dW_hh += dGᵀ·H_prev
+            ReadOnlySpan<float> dRecurrent = o.Cell == CellKind.Gru ? dGates[(m * gh)..] : dGates; // a GRU's recurrent side has its own block
+            if (o.Cell == CellKind.Gru)
+            {
+                GruPass.RecurrentWeightGradient(o, m, n0, n1, dRecurrent, hPrevAll, buf.C, g.DWhh, path);
+            }
+            else
+            {
+                Gemm.AccumulateWeightGradient(dGates[n0..], gh, hPrevAll, h, m, n, h, g.DWhh.AsSpan(n0 * h, n * h), path);            // dW_hh += dGᵀ·H_prev
+            }
             for (int r = 0; r < m; r++)
             {
                 ReadOnlySpan<float> row = dGates.Slice((r * gh) + n0, n);
                 TensorPrimitives.Add(g.DBih.AsSpan(n0, n), row, g.DBih.AsSpan(n0, n)); // db = Σ_rows dG
-                TensorPrimitives.Add(g.DBhh.AsSpan(n0, n), row, g.DBhh.AsSpan(n0, n));
+                TensorPrimitives.Add(g.DBhh.AsSpan(n0, n), dRecurrent.Slice((r * gh) + n0, n), g.DBhh.AsSpan(n0, n));
             }
         }
         if (r1 > r0)

@@ -64,6 +64,49 @@ public sealed partial class CliTests : IDisposable
     }
 
     [Fact]
+    public void Train_WithAGru_SavesResumesAndSamples()
+    {
+        var (code, output) = Run(["train", "--cell", "gru", "--steps", "4", .. Tiny, "--out", "g.ckpt", "--plot", "none"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("1 × GRU(8)", output);
+        (code, output) = Run(["train", "--steps", "2", .. Tiny, "--out", "g.ckpt", "--plot", "none", "--resume", "g.ckpt"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("resume at step 4", output);
+        Assert.Contains("GRU(8)", output);
+        (code, output) = Run(["train", "--cell", "lstm", "--steps", "1", .. Tiny, "--out", "g.ckpt", "--plot", "none", "--resume", "g.ckpt"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--cell lstm (the checkpoint has gru)", output);
+        (code, output) = Run("sample", "--model", "g.ckpt", "--prime", "The ", "--length", "30");
+        Assert.True(code == 0, output);
+        Assert.StartsWith("The ", output);
+    }
+
+    [Fact]
+    public void Run_APyTorchGru_WritesYAndHn_AndNoCn()
+    {
+        string fixtures = Path.Combine(Lstm.Tests.Shared.Repository.Root(), "tests", "Lstm.Core.Tests", "Fixtures", "gru");
+        var a = Lstm.Core.NumPy.Npz.Read(Path.Combine(fixtures, "stack_bidir_f32.npz"));
+        Lstm.Core.NumPy.Npy.Write(Path.Combine(work, "x.npy"), a["x"].ToSingle(), a["x"].Shape);
+        Lstm.Core.NumPy.Npy.Write(Path.Combine(work, "h0.npy"), a["h0"].ToSingle(), a["h0"].Shape);
+        string weights = Path.Combine(fixtures, "stack_bidir_state_dict.npz");
+        var (code, output) = Run("run", "--weights", weights, "--input", "x.npy", "--h0", "h0.npy", "--out", "out");
+        Assert.True(code == 0, output);
+        Assert.Contains("GRU I = 6, H = 10, L = 2, D = 2", output);
+        Assert.Contains("prefix 'gru.'", output);
+        float[] y = Lstm.Core.NumPy.Npy.Read(Path.Combine(work, "out", "y.npy")).ToSingle(), hn = Lstm.Core.NumPy.Npy.Read(Path.Combine(work, "out", "hn.npy")).ToSingle();
+        // float32 rounding only, as in GruPyTorchParityTests: 1e-5 relative to 1 + |value|.
+        static double Worst(float[] got, double[] expected) => got.Zip(expected, (p, q) => Math.Abs(p - q) / (1 + Math.Abs(q))).Max();
+        Assert.Equal(a["y"].Data.Length, y.Length);
+        Assert.True(Worst(y, a["y"].Data) <= 1e-5, "y");
+        Assert.True(Worst(hn, a["hn"].Data) <= 1e-5, "hn");
+        Assert.False(File.Exists(Path.Combine(work, "out", "cn.npy")));
+
+        (code, output) = Run("run", "--weights", weights, "--input", "x.npy", "--h0", "h0.npy", "--c0", "h0.npy", "--out", "out2");
+        Assert.Equal(2, code);
+        Assert.Contains("--c0: a GRU has no cell state", output);
+    }
+
+    [Fact]
     public void Train_KilledWhileSaving_AlwaysLeavesALoadableCheckpoint()
     {
         // A 2 × 256 model saves ~10 MB (weights and Adam state) after every step. Odd-numbered kills (all resumed runs)

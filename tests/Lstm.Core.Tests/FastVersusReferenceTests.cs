@@ -17,6 +17,8 @@ public class FastVersusReferenceTests
             }
             d.Add(p, "lstm", 200);
             d.Add(p, "rnn", 200);
+            d.Add(p, "gru", 200);
+            d.Add(p, "gru-reset-before-product", 200);
         }
         return d;
     }

@@ -21,6 +21,11 @@ public class ReferenceGradientTests
         ["batch-first"] = new(3, 4, Layers: 2, BatchFirst: true),
         ["rnn"] = new(3, 4, Cell: CellKind.Rnn),
         ["rnn-stacked-bidirectional"] = new(3, 4, Layers: 2, Bidirectional: true, Cell: CellKind.Rnn),
+        ["gru"] = new(3, 4, Cell: CellKind.Gru),
+        ["gru-stacked-bidirectional"] = new(3, 4, Layers: 2, Bidirectional: true, Cell: CellKind.Gru),
+        ["gru-batch-first"] = new(3, 4, Layers: 2, BatchFirst: true, Cell: CellKind.Gru),
+        ["gru-reset-before-product"] = new(3, 4, Cell: CellKind.Gru, LinearBeforeReset: false),
+        ["gru-reset-before-product-stacked-bidirectional"] = new(3, 4, Layers: 2, Bidirectional: true, Cell: CellKind.Gru, LinearBeforeReset: false),
     };
 
     [Theory]

@@ -14,6 +14,7 @@ public class SessionTests
             d.Add(p, CellKind.Lstm, false);
             d.Add(p, CellKind.Lstm, true);
             d.Add(p, CellKind.Rnn, false);
+            d.Add(p, CellKind.Gru, false);
         }
         return d;
     }

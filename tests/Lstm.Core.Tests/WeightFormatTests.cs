@@ -137,6 +137,7 @@ public class WeightFormatTests
             d.Add(w, CellKind.Lstm, false, false);
             d.Add(w, CellKind.Lstm, true, true);
             d.Add(w, CellKind.Rnn, true, false);
+            d.Add(w, CellKind.Gru, true, false);
         }
         return d;
     }

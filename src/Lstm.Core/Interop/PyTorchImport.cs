@@ -52,10 +52,11 @@ public static class PyTorchImport
         }
         int hidden = whh0.Shape[1];
         int gates = hidden > 0 ? whh0.Shape[0] / hidden : 0;
-        if (gates is not (4 or 1) || whh0.Shape[0] != gates * hidden)
+        if (gates is not (4 or 3 or 1) || whh0.Shape[0] != gates * hidden)
         {
-            throw new InvalidDataException($"'{prefix}weight_hh_l0' is {whh0.ShapeText}; expected [4H, H] (LSTM) or [H, H] (RNN).");
+            throw new InvalidDataException($"'{prefix}weight_hh_l0' is {whh0.ShapeText}; expected [4H, H] (LSTM), [3H, H] (GRU) or [H, H] (RNN).");
         }
+        CellKind cell = gates switch { 4 => CellKind.Lstm, 3 => CellKind.Gru, _ => CellKind.Rnn }; // nn.GRU: PyTorch's linear_before_reset = 1
         int layers = 1;
         while (mine.ContainsKey(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"weight_hh_l{layers}")))
         {
@@ -63,7 +64,7 @@ public static class PyTorchImport
         }
         bool bidirectional = mine.Keys.Any(k => k.EndsWith("_reverse", StringComparison.Ordinal));
         bool peepholes = mine.Keys.Any(k => k.StartsWith("weight_peephole", StringComparison.Ordinal));
-        var options = new RecurrentOptions(wih0.Shape[1], hidden, layers, bidirectional, batchFirst, gates == 4 ? CellKind.Lstm : CellKind.Rnn, Peepholes: peepholes);
+        var options = new RecurrentOptions(wih0.Shape[1], hidden, layers, bidirectional, batchFirst, cell, Peepholes: peepholes);
 
         IReadOnlyList<ParameterInfo> expected;
         try
@@ -84,7 +85,7 @@ public static class PyTorchImport
         problems.AddRange(mine.Keys.Except(expected.Select(i => i.Name)).Select(k => $"unexpected {prefix}{k}"));
         if (problems.Count > 0)
         {
-            throw new InvalidDataException($"The state_dict does not describe one {(gates == 4 ? "LSTM" : "RNN")} (I = {options.InputSize}, H = {hidden}, L = {layers}, D = {options.Directions}): " + string.Join("; ", problems) + ".");
+            throw new InvalidDataException($"The state_dict does not describe one {cell switch { CellKind.Lstm => "LSTM", CellKind.Gru => "GRU", _ => "RNN" }} (I = {options.InputSize}, H = {hidden}, L = {layers}, D = {options.Directions}): " + string.Join("; ", problems) + ".");
         }
         RecurrentNetwork? reduced = QuantizedTensors.TryLoad(options, mine, scales, simdPath); // I8, F16 or BF16 weights as stored
         var values = expected.ToDictionary(i => i.Name, i => mine[i.Name].Data);

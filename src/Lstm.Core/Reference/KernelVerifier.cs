@@ -57,7 +57,7 @@ public static class KernelVerifier
         ];
     }
 
-    /// <summary>Each path's activations, GEMMs (float32, 16-bit, int8) and LSTM cell against the scalar twin: the count of differing bits patterns (bound 0).</summary>
+    /// <summary>Each path's activations, GEMMs (float32, 16-bit, int8), LSTM cell and GRU cell against the scalar twin: the count of differing bits patterns (bound 0).</summary>
     public static IReadOnlyList<VerificationLine> PathsAgainstScalar()
     {
         var lines = new List<VerificationLine>();
@@ -74,6 +74,7 @@ public static class KernelVerifier
                 case 0: { float[] y = new float[x.Length]; Activation.Sigmoid(x, y, p); return y; }
                 case 1: { float[] y = new float[x.Length]; Activation.Tanh(x, y, p); return y; }
                 case 2: { float[] c = new float[9 * 133]; Gemm.Multiply(a, 9, packed, c, p); return c; }
+                case 4: return GruCellRun(pre.AsSpan(0, 3 * 3 * 37), cPrev, p);
                 default:
                 {
                     float[] g = (float[])pre.Clone(), c = new float[3 * 37], h = new float[3 * 37];
@@ -82,7 +83,7 @@ public static class KernelVerifier
                 }
             }
         }
-        string[] names = ["sigmoid", "tanh", "gate GEMM 9×133×71", "LSTM cell B=3 H=37"];
+        string[] names = ["sigmoid", "tanh", "gate GEMM 9×133×71", "LSTM cell B=3 H=37", "GRU cell B=3 H=37, forward and backward"];
         foreach (SimdPath p in SimdPaths.Available.Where(p => p != SimdPath.Scalar))
         {
             for (int k = 0; k < names.Length; k++)
@@ -95,6 +96,17 @@ public static class KernelVerifier
         // The 16-bit and int8 GEMMs: every path and int8 tile (VNNI or widening) against the scalar twin.
         lines.AddRange(QuantizedKernelCheck.Run().Select(r => new VerificationLine(r.Kernel, r.Differing, 0, "values differing")));
         return lines;
+    }
+
+    // The GRU cell forward and backward (r after the product), with the input gates standing in for the recurrent product too.
+    private static float[] GruCellRun(ReadOnlySpan<float> pre, float[] hPrev, SimdPath p)
+    {
+        const int B = 3, H = 37;
+        float[] g = pre.ToArray(), hidden = [.. pre[(3 * H)..], .. pre[..(3 * H)]], h = new float[B * H], saved = new float[B * H];
+        float[] dGates = new float[B * 3 * H], dHidden = new float[B * 3 * H], dhPrev = new float[B * H];
+        GruCell.Forward(g, hidden, hPrev.AsSpan(0, H), B, H, hPrev, H, h, H, saved, p);
+        GruCell.Backward(g, saved, B, H, hPrev, H, h, dGates, dHidden, dhPrev, p);
+        return [.. g, .. h, .. saved, .. dGates, .. dHidden, .. dhPrev];
     }
 
     /// <summary>A small stacked bidirectional LSTM with peepholes: reference gradients against central differences.</summary>

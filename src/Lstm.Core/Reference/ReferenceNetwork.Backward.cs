@@ -11,6 +11,10 @@ public sealed partial class ReferenceNetwork
         ArgumentNullException.ThrowIfNull(trace);
         ArgumentNullException.ThrowIfNull(dy);
         RecurrentOptions o = Options;
+        if (o.Cell == CellKind.Gru)
+        {
+            return BackwardGru(trace, dy, dhn);
+        }
         int L = o.Layers, D = o.Directions, H = o.HiddenSize, G = o.Gates, B = trace.Batch, T = trace.Steps;
         var grads = new ReferenceGradients { DH0 = new double[D * L * B * H], DC0 = o.Cell == CellKind.Lstm ? new double[D * L * B * H] : [] };
         foreach (ParameterInfo info in Infos) grads.Parameters[info.Name] = new double[info.Length];

@@ -12,6 +12,10 @@ public sealed partial class ReferenceNetwork
         {
             throw new ArgumentException($"x has {x.Length} elements; expected {T * B * o.InputSize}.", nameof(x));
         }
+        if (o.Cell == CellKind.Gru)
+        {
+            return ForwardGru(x, steps, batch, h0);
+        }
         var tr = new ReferenceTrace(T, B)
         {
             H0 = h0 ?? new double[D * L * B * H],

@@ -24,7 +24,19 @@ internal sealed class HiddenSlice
         RecurrentWeights = layer.RecurrentWeights.Units(gates, h, start, count, default);
         float[] peepholes = layer.Peepholes;
         Peepholes = peepholes.Length == 0 ? [] : [.. peepholes.AsSpan(start, count), .. peepholes.AsSpan(h + start, count), .. peepholes.AsSpan((2 * h) + start, count)];
+        HiddenBias = layer.HiddenBias.Length == 0 ? [] : layer.HiddenBias.AsSpan(start, count).ToArray();
+        ResetGateWeights = layer.ResetGateWeights?.Units(2, h, start, count, default);
+        CandidateWeights = layer.CandidateWeights?.Units(1, h, start, count, default);
     }
+
+    /// <summary>GRU with linear_before_reset = 0: this slice's rows r, z of W_hh [2·Count, H]; else null.</summary>
+    public GateWeights? ResetGateWeights { get; }
+
+    /// <summary>GRU with linear_before_reset = 0: this slice's rows n of W_hh [Count, H], applied to all of r⊙h'; else null.</summary>
+    public GateWeights? CandidateWeights { get; }
+
+    /// <summary>GRU: b_hn of these units [Count]; else empty.</summary>
+    public float[] HiddenBias { get; }
 
     public int Start { get; }
 

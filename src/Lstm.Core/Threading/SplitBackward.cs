@@ -29,7 +29,7 @@ internal sealed class SplitBackward : ITeamJob
             o = o, w = w, trace = trace, dir = dir, steps = steps, batch = batch, slot = slot, stateOffset = stateOffset, dy = dy, dx = dx,
             dhn = dhn.IsEmpty ? [] : dhn.ToArray(), dcn = dcn.IsEmpty ? [] : dcn.ToArray(),
             dh0 = dh0, dc0 = dc0, dWih = g.DWih, dWhh = g.DWhh, dBih = g.DBih, dBhh = g.DBhh, path = path,
-            dGates = ArrayPool<float>.Shared.Rent(rows * o.Gates * h), hPrev = ArrayPool<float>.Shared.Rent(rows * h), size = team.Size,
+            dGates = ArrayPool<float>.Shared.Rent(SequencePass.GateGradientLength(o, rows)), hPrev = ArrayPool<float>.Shared.Rent(rows * h), size = team.Size,
         };
         try
         {

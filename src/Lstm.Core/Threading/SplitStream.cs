@@ -6,7 +6,8 @@ namespace Lstm.Core.Threading;
 /// A stream whose every step is shared by a team: member j owns hidden units [Start_j, Start_j + Count_j) of every
 /// layer, their weight rows (kept in its core's cache) and their cell state. Per layer (one team phase): gates_j =
 /// x·W_ih,jᵀ + b_j + h_{t-1}·W_hh,jᵀ and the fused cell on those units; a barrier follows, because the next layer
-/// and the next step read all of h. h is double-buffered ([2, B, H], by step parity) since members write h_t while others still read
+/// and the next step read all of h (a GRU with linear_before_reset = 0 takes two phases per layer: its candidate GEMM
+/// reads all of r⊙h'). h is double-buffered ([2, B, H], by step parity) since members write h_t while others still read
 /// h_{t-1}.
 /// </summary>
 internal sealed class SplitStream : ITeamJob, IDisposable
@@ -18,6 +19,7 @@ internal sealed class SplitStream : ITeamJob, IDisposable
     private readonly float[][][] c;     // [L][member][2, B, Count]
     private readonly float[][][] gates; // [L][member][B, G·Count]
     private readonly float[][] cellView; // [L][B, H]: c gathered for StreamState.Cell
+    private readonly float[][] resetAll; // [L][B, H]: r⊙h' of every unit (GRU, linear_before_reset = 0)
 
     public SplitStream(RecurrentNetwork net, int batch, int threads)
     {
@@ -31,12 +33,14 @@ internal sealed class SplitStream : ITeamJob, IDisposable
         c = new float[o.Layers][][];
         gates = new float[o.Layers][][];
         cellView = new float[o.Layers][];
+        resetAll = new float[o.Layers][];
         for (int l = 0; l < o.Layers; l++)
         {
             HiddenSlice[] slices = net.Packed(l, 0).Slices(parts);
             h[l] = new float[2 * batch * o.HiddenSize];
             c[l] = slices.Select(s => new float[o.Cell == CellKind.Lstm ? 2 * batch * s.Count : 0]).ToArray();
-            gates[l] = slices.Select(s => new float[batch * o.Gates * s.Count]).ToArray();
+            gates[l] = slices.Select(s => new float[batch * o.Gates * s.Count * (o.Cell == CellKind.Gru ? 2 : 1) + (TwoHalves ? batch * s.Count : 0)]).ToArray(); // GRU: + the recurrent product (+ own r⊙h')
+            resetAll[l] = new float[TwoHalves ? batch * o.HiddenSize : 0];
             cellView[l] = new float[o.Cell == CellKind.Lstm ? batch * o.HiddenSize : 0];
         }
     }
@@ -57,19 +61,44 @@ internal sealed class SplitStream : ITeamJob, IDisposable
         Hidden(net.Options.Layers - 1).CopyTo(y);
     }
 
-    public int Phases => net.Options.Layers;
+    // A GRU with linear_before_reset = 0 reads all of r⊙h' in its candidate GEMM: two phases per layer.
+    private bool TwoHalves => net.Options.Cell == CellKind.Gru && !net.Options.LinearBeforeReset;
+
+    public int Phases => net.Options.Layers * (TwoHalves ? 2 : 1);
 
     // Phase l: this member's units of layer l (the next layer reads all of h, hence a barrier between layers).
-    public void Run(int member, int l)
+    public void Run(int member, int phase)
     {
         RecurrentOptions o = net.Options;
+        int l = TwoHalves ? phase / 2 : phase;
         int b = Batch, hs = o.HiddenSize, now = (int)(Steps & 1), next = 1 - now;
         HiddenSlice s = net.Packed(l, 0).Slices(team.Size)[member];
         ReadOnlySpan<float> input = l == 0 ? x : h[l - 1].AsSpan(next * b * hs, b * hs);
         Span<float> g = gates[l][member];
         Span<float> hNext = h[l].AsSpan((next * b * hs) + s.Start);
         int gn = o.Gates * s.Count;
+        if (TwoHalves)
+        {
+            Span<float> hidden = g.Slice(b * gn, b * gn);
+            ReadOnlySpan<float> hPrev = h[l].AsSpan(now * b * hs, b * hs);
+            if (phase % 2 == 1)
+            {
+                GruPass.SliceCandidate(s, b, hs, hPrev, hs, g[..(b * gn)], hidden, resetAll[l], hNext, hs, net.Path);
+                return;
+            }
+            s.InputWeights.Multiply(input, b, s.InputWeights.Columns, g, gn, accumulate: false, net.Path);       // G_j = x·W_ih,jᵀ + b_j
+            GruPass.SliceResetGates(s, b, hs, hPrev, hs, g[..(b * gn)], hidden, g.Slice(2 * b * gn, b * s.Count), resetAll[l], net.Path);
+            return;
+        }
         s.InputWeights.Multiply(input, b, s.InputWeights.Columns, g, gn, accumulate: false, net.Path);           // G_j = x·W_ih,jᵀ + b_j
+        if (o.Cell == CellKind.Gru)
+        {
+            Span<float> hidden = g.Slice(b * gn, b * gn);
+            ReadOnlySpan<float> hPrev = h[l].AsSpan(now * b * hs, b * hs);
+            s.RecurrentWeights.Multiply(hPrev, b, hs, hidden, gn, accumulate: false, net.Path);                // H_j = h'·W_hh,jᵀ
+            GruCell.Forward(g[..(b * gn)], hidden, s.HiddenBias, b, s.Count, hPrev[s.Start..], hs, hNext[..Math.Max(0, ((b - 1) * hs) + s.Count)], hs, default, net.Path);
+            return;
+        }
         s.RecurrentWeights.Multiply(h[l].AsSpan(now * b * hs, b * hs), b, hs, g, gn, accumulate: true, net.Path); // G_j += h_{t-1}·W_hh,jᵀ
         if (o.Cell == CellKind.Lstm)
         {

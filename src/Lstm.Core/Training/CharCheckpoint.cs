@@ -41,7 +41,7 @@ internal static class CharCheckpoint
         {
             throw new InvalidDataException($"The checkpoint declares {o.Layers} layers but holds only {c.Tensors.Count} tensors.");
         }
-        var net = new RecurrentOptions(vocab.Length, o.Hidden, o.Layers);
+        RecurrentOptions net = o.Network(vocab.Length);
         try
         {
             net.Validate();
@@ -88,7 +88,7 @@ internal static class CharCheckpoint
 
         long state = (long)o.Layers * o.Batch * o.Hidden;
         Length(c, "state.h", state);
-        Length(c, "state.c", state);
+        Length(c, "state.c", net.HasCellState ? state : 0); // a GRU or RNN carries h only
 
         // Optimizer state: none (saved before the first step) or every tensor's arrays, each the length of its tensor.
         var lengths = ParameterLayout.For(net).Select(i => c.Tensors["net." + i.Name].Length)

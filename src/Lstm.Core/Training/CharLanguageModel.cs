@@ -18,6 +18,11 @@ public sealed record CharModelOptions
     public int DecayEvery { get; init; }
     public double DecayFactor { get; init; } = 1;
     public int Seed { get; init; } = 1;
+    /// <summary>The recurrent cell: LSTM (default), GRU or Elman RNN (tanh).</summary>
+    public CellKind Cell { get; init; } = CellKind.Lstm;
+
+    /// <summary>The network these options describe for a vocabulary of <paramref name="vocabulary"/> characters.</summary>
+    internal RecurrentOptions Network(int vocabulary) => new(vocabulary, Hidden, Layers, Cell: Cell);
 
     internal IEnumerable<(string Key, string Value)> ToMetadata()
     {
@@ -33,6 +38,10 @@ public sealed record CharModelOptions
         yield return ("decayEvery", DecayEvery.ToString(ci));
         yield return ("decayFactor", DecayFactor.ToString("R", ci));
         yield return ("seed", Seed.ToString(ci));
+        if (Cell != CellKind.Lstm)
+        {
+            yield return ("cell", ((int)Cell).ToString(ci)); // absent: an LSTM, as every checkpoint written before the key
+        }
     }
 
     internal static CharModelOptions FromMetadata(Checkpoint c)
@@ -53,12 +62,19 @@ public sealed record CharModelOptions
                 DecayEvery = int.Parse(c.Get("decayEvery"), ci),
                 DecayFactor = double.Parse(c.Get("decayFactor"), ci),
                 Seed = int.Parse(c.Get("seed"), ci),
+                Cell = c.Metadata.TryGetValue("cell", out string? cell) ? ParseCell(cell) : CellKind.Lstm,
             };
         }
         catch (Exception e) when (e is FormatException or OverflowException)
         {
             throw new InvalidDataException("The checkpoint's model options are malformed: " + e.Message, e);
         }
+    }
+
+    private static CellKind ParseCell(string text)
+    {
+        int value = int.Parse(text, CultureInfo.InvariantCulture);
+        return Enum.IsDefined((CellKind)value) ? (CellKind)value : throw new FormatException($"cell {value} is not a cell kind.");
     }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting training cannot use.</summary>
@@ -91,7 +107,7 @@ public sealed record CharModelOptions
     };
 }
 
-/// <summary>A character-level language model: one-hot characters into an LSTM stack, a dense layer, softmax.</summary>
+/// <summary>A character-level language model: one-hot characters into an LSTM (or GRU, or RNN) stack, a dense layer, softmax.</summary>
 public sealed class CharLanguageModel
 {
     private readonly Dictionary<char, int> index;
@@ -124,7 +140,7 @@ public sealed class CharLanguageModel
             throw new ArgumentException("The training text needs at least 2 characters.", nameof(text));
         }
         string vocab = new(text.Distinct().Order().ToArray());
-        var net = RecurrentNetwork.Create(new RecurrentOptions(vocab.Length, options.Hidden, options.Layers), options.Seed);
+        var net = RecurrentNetwork.Create(options.Network(vocab.Length), options.Seed);
         var head = new Dense(options.Hidden, vocab.Length, new SeededRandom(options.Seed + 1));
         return new CharLanguageModel(vocab, options, net, head);
     }

@@ -39,7 +39,7 @@ public sealed class CharTrainer
         positions = Enumerable.Range(0, o.Batch).Select(b => (long)b * (codes.Length - 1) / o.Batch).ToArray();
         int state = o.Layers * o.Batch * o.Hidden;
         carriedH = new float[state];
-        carriedC = new float[state];
+        carriedC = model.Network.Options.HasCellState ? new float[state] : [];
     }
 
     public CharLanguageModel Model { get; }
