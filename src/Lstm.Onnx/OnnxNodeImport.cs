@@ -87,8 +87,8 @@ internal static class OnnxNodeImport
         }
         catch (NotSupportedException e)
         {
-            // GRU cells and the ReLU RNN are options Lstm.Core has named but not built yet (issue 14).
-            throw new InvalidDataException($"{what}: {e.Message} This build of Lstm.Core cannot run this node (GRU and the ReLU RNN come with issue 14).", e);
+            // The ReLU RNN is an option Lstm.Core has named but not built yet (issue 14).
+            throw new InvalidDataException($"{what}: {e.Message} This build of Lstm.Core cannot run this node (the ReLU RNN comes with issue 14).", e);
         }
         catch (ArgumentException e)
         {

@@ -64,7 +64,22 @@ public sealed partial class CliTests
         (code, output) = Run("run", "--weights", model, "--input", "x.npy", "--out", "o", "--c0", "x.npy");
         Assert.Equal(2, code);
         Assert.Contains("--c0: this node has no cell state", output, StringComparison.Ordinal);
-        Assert.Contains("GRU cells are not supported yet", Run("run", "--weights", OnnxFixture("gru.onnx"), "--input", "x.npy", "--out", "o").Out, StringComparison.Ordinal);
+        (code, output) = Run("run", "--weights", OnnxFixture("gru.onnx"), "--input", "x.npy", "--out", "gru");
+        Assert.Equal(2, code); // the GRU takes I = 4
+        Assert.Contains("the node /rnn/GRU (GRU) (layout 0) takes [T, B, 4]", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_PyTorchsGru_WritesNoCn()
+    {
+        var a = Npz.Read(OnnxFixture("gru.npz"));
+        Npy.Write(Path.Combine(work, "x.npy"), a["x"].ToSingle(), a["x"].Shape);
+        Npy.Write(Path.Combine(work, "h0.npy"), a["h0"].ToSingle(), a["h0"].Shape);
+        var (code, output) = Run("run", "--weights", OnnxFixture("gru.onnx"), "--input", "x.npy", "--h0", "h0.npy", "--out", "gru");
+        Assert.True(code == 0, output);
+        Assert.False(File.Exists(Path.Combine(work, "gru", "cn.npy")));
+        Near(a["y"].Data, Npy.Read(Path.Combine(work, "gru", "y.npy")).ToSingle(), "y against PyTorch");
+        Near(a["hn"].Data, Npy.Read(Path.Combine(work, "gru", "hn.npy")).ToSingle(), "hn against PyTorch");
     }
 
     [Fact]

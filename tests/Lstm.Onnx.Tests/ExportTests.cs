@@ -15,6 +15,9 @@ public class ExportTests
         ["lstm peepholes bidirectional batch-first"] = new(3, 4, Layers: 2, Bidirectional: true, BatchFirst: true, Peepholes: true),
         ["rnn"] = new(6, 9, Cell: CellKind.Rnn),
         ["rnn 2 layers bidirectional batch-first"] = new(6, 3, Layers: 2, Bidirectional: true, BatchFirst: true, Cell: CellKind.Rnn),
+        ["gru"] = new(5, 7, Cell: CellKind.Gru),
+        ["gru 2 layers bidirectional batch-first"] = new(4, 5, Layers: 2, Bidirectional: true, BatchFirst: true, Cell: CellKind.Gru),
+        ["gru reset before the product (linear_before_reset = 0)"] = new(4, 6, Layers: 2, Bidirectional: true, Cell: CellKind.Gru, LinearBeforeReset: false),
     };
 
     internal static float[] Random(int n, int seed, float scale = 1)

@@ -3,13 +3,13 @@ using Lstm.Onnx.Proto;
 
 namespace Lstm.Onnx.Tests;
 
-/// <summary>Hand-made models with every attribute and optional input: our import runs them as ONNX Runtime does.</summary>
+/// <summary>Hand-made LSTM, RNN and GRU nodes with every attribute and optional input: our import runs them as ONNX Runtime does.</summary>
 public class ImportTests
 {
     public static TheoryData<string, string, int, bool> Cases()
     {
         var data = new TheoryData<string, string, int, bool>();
-        foreach (string op in new[] { "LSTM", "RNN" })
+        foreach (string op in new[] { "LSTM", "RNN", "GRU", "GRU-lbr1" })
         {
             foreach (string direction in new[] { "forward", "reverse", "bidirectional" })
             {
@@ -29,9 +29,13 @@ public class ImportTests
     [MemberData(nameof(Cases))]
     public void HandMadeNode_MatchesOnnxRuntime(string op, string direction, int layout, bool everything)
     {
+        // "GRU-lbr1": linear_before_reset = 1 (PyTorch's GRU); "GRU" writes 0 when everything is written out, else
+        // leaves it to ONNX's default, 0.
+        int? linearBeforeReset = op == "GRU-lbr1" ? 1 : op == "GRU" && everything ? 0 : null;
+        op = op.Replace("-lbr1", "", StringComparison.Ordinal);
         var m = new NodeModel
         {
-            Op = op, Direction = direction, Layout = layout, Seed = layout + (everything ? 7 : 0),
+            Op = op, Direction = direction, Layout = layout, Seed = layout + (everything ? 7 : 0), LinearBeforeReset = linearBeforeReset,
             Peepholes = everything && op == "LSTM", InitialState = everything, Lengths = everything, ExplicitDefaults = everything,
         };
         float[] x = ExportTests.Random(m.Steps * m.Batch * m.Input, 3);
@@ -39,6 +43,7 @@ public class ImportTests
         Assert.Equal(direction switch { "reverse" => OnnxDirection.Reverse, "bidirectional" => OnnxDirection.Bidirectional, _ => OnnxDirection.Forward }, ours.Direction);
         Assert.Equal(layout, ours.Layout);
         Assert.Equal(m.Peepholes, ours.Network.Options.Peepholes);
+        if (op == "GRU") Assert.Equal(linearBeforeReset == 1, ours.Network.Options.LinearBeforeReset);
         OnnxOutputs r = ours.Run(x, m.Steps, m.Batch);
 
         var expected = OrtOutputs(m, x);
@@ -57,7 +62,7 @@ public class ImportTests
         if (m.Layout == 0) return Ort.Run(m.Bytes(), ("X", x, m.XShape));
         var timeMajor = new NodeModel
         {
-            Op = m.Op, Direction = m.Direction, Layout = 0, Seed = m.Seed, Peepholes = m.Peepholes, Lengths = m.Lengths,
+            Op = m.Op, Direction = m.Direction, Layout = 0, Seed = m.Seed, Peepholes = m.Peepholes, Lengths = m.Lengths, LinearBeforeReset = m.LinearBeforeReset,
             ExplicitDefaults = m.ExplicitDefaults, InitialState = false,
         };
         int d = m.Directions;

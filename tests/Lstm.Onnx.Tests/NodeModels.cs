@@ -18,6 +18,7 @@ internal sealed class NodeModel
     public bool InitialState { get; init; }
     public bool Lengths { get; init; }
     public bool ExplicitDefaults { get; init; } = true;     // activations, input_forget = 0, layout, hidden_size written out
+    public int? LinearBeforeReset { get; init; }            // GRU: written when set (ONNX's default is 0)
     public List<AttributeProto> ExtraAttributes { get; } = [];
     public int Seed { get; init; } = 1;
 
@@ -78,6 +79,7 @@ internal sealed class NodeModel
             node.Attribute.Add(acts);
             if (Op == "LSTM") node.Attribute.Add(new AttributeProto { Name = "input_forget", Type = AttributeType.Int, I = 0 });
         }
+        if (LinearBeforeReset is { } lbr) node.Attribute.Add(new AttributeProto { Name = "linear_before_reset", Type = AttributeType.Int, I = lbr });
         node.Attribute.AddRange(ExtraAttributes);
         g.Node.Add(node);
         g.Input.Add(Value("X", XShape));

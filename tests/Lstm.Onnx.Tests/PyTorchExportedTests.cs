@@ -90,12 +90,22 @@ public class PyTorchExportedTests
     }
 
     [Fact]
-    public void Gru_IsRefusedUntilLstmCoreRunsGruCells_NamingWhatIsMissing()
+    public void Gru_WithH0AsAGraphInput()
     {
-        var e = Assert.Throws<InvalidDataException>(() => OnnxImport.Load(Fixture("gru.onnx")));
-        Assert.Contains("/rnn/GRU (GRU)", e.Message, StringComparison.Ordinal);
-        Assert.Contains("GRU cells are not supported yet", e.Message, StringComparison.Ordinal);
-        Assert.Contains("issue 14", e.Message, StringComparison.Ordinal);
+        var (a, model) = Load("gru");
+        float[] x = a["x"].ToSingle(), h0 = a["h0"].ToSingle();
+        int steps = a["x"].Shape[0], batch = a["x"].Shape[1];
+        using OnnxRecurrentModel ours = OnnxImport.Load(Fixture("gru.onnx"));
+        Assert.Equal("/rnn/GRU (GRU)", ours.Node.ToString());
+        Assert.True(ours.Network.Options.LinearBeforeReset); // PyTorch's GRU is ONNX's linear_before_reset = 1
+        OnnxOutputs r = ours.Run(x, steps, batch, initialH: h0);
+        Assert.Empty(r.YC);
+
+        var ort = Ort.Run(model, ("x", x, Shape(a["x"])), ("h0", h0, Shape(a["h0"])));
+        Agreement.Equal(ort["y"].Values, r.Y, "y (ORT)");
+        Agreement.Equal(ort["hn"].Values, r.YH, "hn (ORT)");
+        Agreement.Equal(a["y"].ToSingle(), r.Y, "y (PyTorch)");
+        Agreement.Equal(a["hn"].ToSingle(), r.YH, "hn (PyTorch)");
     }
 
     private static float[] Permute0213(float[] a, int n0, int n1, int n2, int w)
