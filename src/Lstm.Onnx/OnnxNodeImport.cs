@@ -1,5 +1,4 @@
 using Lstm.Core;
-using Lstm.Core.IO;
 using Lstm.Onnx.Proto;
 using Lstm.Simd;
 
@@ -272,6 +271,4 @@ internal static class OnnxNodeImport
         }
         return v;
     }
-
-    internal static string ShapeText(long[] dims) => FileLimits.Text(dims);
 }
