@@ -14,7 +14,8 @@ public static class ExportCommand
         var weights = new Option<FileInfo>("--weights") { Description = "A state_dict (.safetensors or .npz) or an .onnx model.", Required = true };
         var node = new Option<string?>("--node") { Description = "ONNX input only: the recurrent node to export, by name, when the model has several." };
         var to = new Option<FileInfo>("--to") { Description = "model.onnx (one node per layer, PyTorch's x, y, hn, cn signature) or model.safetensors (PyTorch's state_dict names).", Required = true };
-        var command = new Command("export", "Write a network as an ONNX model or a PyTorch state_dict.") { weights, node, to };
+        var withState = new Option<bool>("--with-state") { Description = "ONNX output only: the model also takes h0 (and c0) [D·L, B, H], as PyTorch's exporter writes it; without, it starts from zeros." };
+        var command = new Command("export", "Write a network as an ONNX model or a PyTorch state_dict.") { weights, node, to, withState };
         command.SetAction(parse =>
         {
             string source = Usage.ReadableFile(parse.GetValue(weights)!, "--weights");
@@ -41,7 +42,8 @@ public static class ExportCommand
                 network = PyTorchImport.Load(source).Network;
                 from = "the state_dict";
             }
-            if (kind == ".onnx") OnnxExport.Write(network, target);
+            Usage.Require(kind == ".onnx" || !parse.GetValue(withState), "--with-state applies to ONNX output (--to model.onnx).");
+            if (kind == ".onnx") OnnxExport.Write(network, target, parse.GetValue(withState));
             else PyTorchImport.Export(network, target);
             RecurrentOptions o = network.Options;
             AnsiConsole.MarkupLineInterpolated($"{from}: {o.Cell} I = {o.InputSize}, H = {o.HiddenSize}, L = {o.Layers}, D = {o.Directions}{(o.BatchFirst ? ", batch-first" : "")} → {target}");

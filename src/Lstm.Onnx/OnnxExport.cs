@@ -12,7 +12,9 @@ namespace Lstm.Onnx;
 /// first), outputs <c>y</c> [T, B, D·H] ([B, T, D·H]), <c>hn</c> [D·L, B, H] and, for an LSTM, <c>cn</c>; the initial
 /// state is zeros. One LSTM, GRU or RNN node per layer, and the Transpose and Reshape that turn each node's Y
 /// [T, D, B, H] into the next layer's input [T, B, D·H] (what PyTorch's exporter writes); the Y_h (and Y_c) of the
-/// layers are concatenated into hn (and cn). Weights are float32 (a reduced network's are written dequantized).
+/// layers are concatenated into hn (and cn). Weights are float32 (a reduced network's are written dequantized). With
+/// <c>initialState</c> the model also takes <c>h0</c> (and <c>c0</c>) [D·L, B, H], sliced per layer, as PyTorch's does;
+/// without, every layer starts from zeros.
 /// </summary>
 public static class OnnxExport
 {
@@ -20,17 +22,17 @@ public static class OnnxExport
     public const int Opset = 14;
 
     /// <summary>Writes the model to <paramref name="path"/> (a temporary name, flushed, then renamed over it).</summary>
-    public static void Write(RecurrentNetwork network, string path)
+    public static void Write(RecurrentNetwork network, string path, bool initialState = false)
     {
         ArgumentNullException.ThrowIfNull(path);
-        ModelProto model = ToModel(network);
+        ModelProto model = ToModel(network, initialState);
         AtomicFile.Write(path, s => model.WriteTo(s));
     }
 
     /// <summary>The model's bytes.</summary>
-    public static byte[] ToBytes(RecurrentNetwork network) => ToModel(network).ToByteArray();
+    public static byte[] ToBytes(RecurrentNetwork network, bool initialState = false) => ToModel(network, initialState).ToByteArray();
 
-    internal static ModelProto ToModel(RecurrentNetwork network)
+    internal static ModelProto ToModel(RecurrentNetwork network, bool initialState = false)
     {
         ArgumentNullException.ThrowIfNull(network);
         RecurrentOptions o = network.Options;
@@ -47,6 +49,7 @@ public static class OnnxExport
         int[] order = OnnxGates.OursFromOnnx(o.Cell);
         var g = new GraphProto { Name = "lstm-core-" + op.ToLowerInvariant() };
         g.Initializer.Add(Int64s("chain_shape", [0, 0, -1])); // Reshape [T, B, D, H] → [T, B, D·H]: keep T and B
+        if (initialState) g.Initializer.Add(Int64s("state_axis", [0]));
 
         string current = "x";
         if (o.BatchFirst)
@@ -80,12 +83,25 @@ public static class OnnxExport
             g.Initializer.Add(Floats($"W_{l}", [d, gh, input], w));
             g.Initializer.Add(Floats($"R_{l}", [d, gh, h], r));
             g.Initializer.Add(Floats($"B_{l}", [d, 2 * gh], b));
-            List<string> inputs = [current, $"W_{l}", $"R_{l}", $"B_{l}"];
+            List<string> inputs = [current, $"W_{l}", $"R_{l}", $"B_{l}", "", "", ""]; // sequence_lens, initial_h, initial_c
+            if (initialState)
+            {
+                // Layer l's rows [l·D, (l+1)·D) of h0 [D·L, B, H] (and of c0), as PyTorch's exporter slices them.
+                g.Initializer.Add(Int64s($"state_rows_{l}_start", [layer * d]));
+                g.Initializer.Add(Int64s($"state_rows_{l}_end", [(layer + 1) * d]));
+                foreach (string state in o.Cell == CellKind.Lstm ? new[] { "h0", "c0" } : ["h0"])
+                {
+                    g.Node.Add(Node("Slice", $"{state}_{l}", [state, $"state_rows_{l}_start", $"state_rows_{l}_end", "state_axis"], [$"{state}_{l}"]));
+                }
+                inputs[5] = $"h0_{l}";
+                if (o.Cell == CellKind.Lstm) inputs[6] = $"c0_{l}";
+            }
             if (p is not null)
             {
                 g.Initializer.Add(Floats($"P_{l}", [d, 3 * h], p));
-                inputs.AddRange(["", "", "", $"P_{l}"]); // sequence_lens, initial_h, initial_c absent
+                inputs.Add($"P_{l}");
             }
+            while (inputs[^1].Length == 0) inputs.RemoveAt(inputs.Count - 1);
             List<string> outputs = [$"Y_{l}", $"Y_h_{l}"];
             if (o.Cell == CellKind.Lstm) outputs.Add($"Y_c_{l}");
             NodeProto node = Node(op, $"{op.ToLowerInvariant()}_{l}", inputs, outputs,
@@ -114,6 +130,11 @@ public static class OnnxExport
         if (o.Cell == CellKind.Lstm) g.Node.Add(Node("Concat", "cn_of_layers", finalC, ["cn"], Int("axis", 0)));
 
         g.Input.Add(Value("x", o.BatchFirst ? ["B", "T", o.InputSize] : ["T", "B", o.InputSize]));
+        if (initialState)
+        {
+            g.Input.Add(Value("h0", [d * o.Layers, "B", h]));
+            if (o.Cell == CellKind.Lstm) g.Input.Add(Value("c0", [d * o.Layers, "B", h]));
+        }
         g.Output.Add(Value("y", o.BatchFirst ? ["B", "T", o.OutputSize] : ["T", "B", o.OutputSize]));
         g.Output.Add(Value("hn", [d * o.Layers, "B", h]));
         if (o.Cell == CellKind.Lstm) g.Output.Add(Value("cn", [d * o.Layers, "B", h]));

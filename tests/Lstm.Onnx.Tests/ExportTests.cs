@@ -46,6 +46,28 @@ public class ExportTests
         else Assert.False(ort.ContainsKey("cn"));
     }
 
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void ExportedWithInitialState_TakesH0AndC0_AsPyTorchsDoes(string variant)
+    {
+        RecurrentOptions o = Cases[variant];
+        using var net = RecurrentNetwork.Create(o, seed: 12);
+        const int T = 5, B = 2;
+        int states = o.Directions * o.Layers;
+        float[] x = Random(T * B * o.InputSize, 6), h0 = Random(states * B * o.HiddenSize, 7), c0 = Random(states * B * o.HiddenSize, 8);
+        bool lstm = o.Cell == CellKind.Lstm;
+        SequenceOutput ours = net.Forward(x, T, B, h0, lstm ? c0 : default);
+
+        long[] stateShape = [states, B, o.HiddenSize];
+        var inputs = new List<(string, float[], long[])> { ("x", x, o.BatchFirst ? [B, T, o.InputSize] : [T, B, o.InputSize]), ("h0", h0, stateShape) };
+        if (lstm) inputs.Add(("c0", c0, stateShape));
+        var ort = Ort.Run(OnnxExport.ToBytes(net, initialState: true), [.. inputs]);
+
+        Agreement.Equal(ort["y"].Values, ours.Output, "y");
+        Agreement.Equal(ort["hn"].Values, ours.Hn, "hn");
+        if (lstm) Agreement.Equal(ort["cn"].Values, ours.Cn, "cn");
+    }
+
     [Fact]
     public void Write_GoesThroughATemporaryFile_AndReadsBackAsTheSameLayers()
     {
