@@ -4,7 +4,7 @@ import sys, zipfile, pathlib
 
 folder = pathlib.Path(sys.argv[1])
 missing = []
-for package in ("Lstm.Simd", "Lstm.Core"):
+for package in ("Lstm.Simd", "Lstm.Core", "Lstm.Onnx"):
     nupkgs = sorted(folder.glob(f"{package}.*.nupkg"))
     snupkgs = sorted(folder.glob(f"{package}.*.snupkg"))
     if not nupkgs or not snupkgs:

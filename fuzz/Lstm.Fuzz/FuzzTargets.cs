@@ -18,7 +18,7 @@ namespace Lstm.Fuzz;
 /// </summary>
 public sealed record FuzzTarget(string Name, IReadOnlyList<byte[]> Seeds, Action<byte[]> Parse, Func<long, long> AllocationBound);
 
-public static class FuzzTargets
+public static partial class FuzzTargets
 {
     // Fixed overhead any read may take whatever the input: stream and zip buffers, dictionaries, exception messages.
     private const long Overhead = 1 << 20;
@@ -65,6 +65,8 @@ public static class FuzzTargets
         // A safetensors state_dict into a network, float32 or quantized (I8 + scales, F16, BF16): the reader's bytes,
         // the float32 values, the quantized copy and the packed weights, each within a few times the file.
         new("import", ImportSeeds(), b => PyTorchImport.FromTensors(SafeTensors.Read(Seekable(b))), n => (DirectFactor * n) + Overhead),
+        // An .onnx model through the importer (FuzzTargets.Onnx.cs): protobuf parsing, the node's checks, the network.
+        new("onnx", OnnxSeeds(), b => Lstm.Onnx.OnnxImport.Load(Seekable(b)).Dispose(), n => (NetworkFactor * n) + Overhead),
     ];
 
     /// <summary>A checkpoint file around <paramref name="payload"/>: magic, version, length and its XxHash64.</summary>

@@ -14,7 +14,8 @@ public static class RunCommand
 {
     public static Command Create()
     {
-        var weights = new Option<FileInfo>("--weights") { Description = "state_dict as .safetensors or .npz (numpy.savez of the tensors).", Required = true };
+        var weights = new Option<FileInfo>("--weights") { Description = "state_dict as .safetensors or .npz (numpy.savez of the tensors), or an .onnx model (one LSTM, GRU or RNN node).", Required = true };
+        var node = new Option<string?>("--node") { Description = "ONNX only: the recurrent node to run, by name, when the model has several." };
         var input = new Option<FileInfo>("--input") { Description = "x.npy: [T, B, I], or [B, T, I] with --batch-first; float32 or float64.", Required = true };
         var h0 = new Option<FileInfo?>("--h0") { Description = "h0.npy [D·L, B, H] (default zeros; an LSTM needs --c0 with it)." };
         var c0 = new Option<FileInfo?>("--c0") { Description = "c0.npy [D·L, B, H] (default zeros; LSTM only, with --h0)." };
@@ -31,11 +32,11 @@ public static class RunCommand
         var prefix = new Option<string?>("--prefix") { Description = "The key prefix of the module to run (such as encoder.rnn.) when the file holds several." };
         var lengths = new Option<FileInfo?>("--lengths")
         {
-            Description = "lengths.npy: int64 (or int32) [B], each row's valid steps (PyTorch's pack_padded_sequence): outputs past a row's length are 0, hn/cn are its state at its last valid step.",
+            Description = "lengths.npy: int64 (or int32) [B], each row's valid steps (PyTorch's pack_padded_sequence; an ONNX node's sequence_lens): outputs past a row's length are 0, hn/cn are its state at its last valid step.",
         };
-        var command = new Command("run", "Run a PyTorch LSTM's (or RNN's, or a cell module's) weights on an input array.")
+        var command = new Command("run", "Run a PyTorch LSTM's, GRU's or RNN's weights (or a cell module's), or an ONNX model's recurrent node, on an input array.")
         {
-            weights, input, h0, c0, batchFirst, checkFinite, output, format, nonlinearity, prefix, lengths,
+            weights, node, input, h0, c0, lengths, batchFirst, checkFinite, output, format, nonlinearity, prefix,
         };
         command.SetAction(parse =>
         {
@@ -47,6 +48,12 @@ public static class RunCommand
             string? lengthsPath = parse.GetValue(lengths) is { } lengthsFile ? Usage.ReadableFile(lengthsFile, "--lengths") : null;
             RefuseCheckpoint(weightsPath, parse.GetValue(weights)!);
             string outDir = Usage.WritableDirectory(parse.GetValue(output)!, "--out");
+            if (OnnxRun.IsOnnx(weightsPath))
+            {
+                return OnnxRun.Run(new OnnxRun.Request(weightsPath, parse.GetValue(node), inputPath, h0Path, c0Path, lengthsPath,
+                    parse.GetValue(batchFirst), parse.GetValue(checkFinite), parse.GetValue(format), outDir));
+            }
+            Usage.Require(parse.GetValue(node) is null, "--node applies to ONNX models (--weights model.onnx).");
 
             ImportedNetwork imported = PyTorchImport.Load(weightsPath, new PyTorchImportSettings
             {

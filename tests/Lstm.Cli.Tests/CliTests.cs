@@ -346,6 +346,7 @@ public sealed partial class CliTests : IDisposable
     [InlineData("bench")]
     [InlineData("run")]
     [InlineData("convert")]
+    [InlineData("export")]
     public void EveryCommand_HasHelp(string command)
     {
         var (code, output) = Run(command, "--help");

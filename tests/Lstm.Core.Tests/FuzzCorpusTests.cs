@@ -22,6 +22,7 @@ public class FuzzCorpusTests
         { "pytorch-npz", 300 },
         { "char-lm", 3_000 },
         { "import", 3_000 },
+        { "onnx", 3_000 },
     };
 
     [Theory]
@@ -65,5 +66,11 @@ public class FuzzCorpusTests
         Assert.Throws<InvalidDataException>(() => pt.Parse(pt.Seeds[5]));
         FuzzTarget lm = FuzzTargets.Get("char-lm");
         Assert.Throws<InvalidDataException>(() => lm.Parse(lm.Seeds[2]));
+        // ONNX: a [1, 100000, 100000] weight over 16 bytes, and a weight kept in an external file.
+        FuzzTarget onnx = FuzzTargets.Get("onnx");
+        Assert.Contains("100000", Assert.Throws<InvalidDataException>(() => onnx.Parse(onnx.Seeds[3])).Message, StringComparison.Ordinal);
+        Assert.Contains("external file", Assert.Throws<InvalidDataException>(() => onnx.Parse(onnx.Seeds[4])).Message, StringComparison.Ordinal);
+        onnx.Parse(onnx.Seeds[5]); // the DynamicQuantizeLSTM seed is a valid model
+        Assert.Contains("raw_data holds 16 bytes", Assert.Throws<InvalidDataException>(() => onnx.Parse(onnx.Seeds[6])).Message, StringComparison.Ordinal);
     }
 }
