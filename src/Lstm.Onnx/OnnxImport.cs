@@ -19,17 +19,17 @@ public static class OnnxImport
     /// Builds the network of the recurrent node named <paramref name="nodeName"/> (its name, or its first output's),
     /// or of the only one when null. A model with several recurrent nodes and no name given is refused, listing them.
     /// </summary>
-    public static OnnxRecurrentModel Load(string path, string? nodeName = null, SimdPath? simdPath = null)
+    public static OnnxRecurrentModel Load(string path, string? nodeName = null, SimdPath? kernelPath = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return FromModel(OnnxModelReader.Read(path), path, nodeName, simdPath);
+        return FromModel(OnnxModelReader.Read(path), path, nodeName, kernelPath);
     }
 
     /// <summary>As <see cref="Load(string, string?, SimdPath?)"/>, from a stream (read to its end).</summary>
-    public static OnnxRecurrentModel Load(Stream stream, string? nodeName = null, SimdPath? simdPath = null, string what = "ONNX model") =>
-        FromModel(OnnxModelReader.Read(stream, what), what, nodeName, simdPath);
+    public static OnnxRecurrentModel Load(Stream stream, string? nodeName = null, SimdPath? kernelPath = null, string what = "ONNX model") =>
+        FromModel(OnnxModelReader.Read(stream, what), what, nodeName, kernelPath);
 
-    internal static OnnxRecurrentModel FromModel(ModelProto model, string what, string? nodeName, SimdPath? simdPath)
+    internal static OnnxRecurrentModel FromModel(ModelProto model, string what, string? nodeName, SimdPath? kernelPath)
     {
         var graph = new OnnxGraph(model, what);
         var candidates = graph.Recurrent;
@@ -55,7 +55,7 @@ public static class OnnxImport
             }
             chosen = matches[0];
         }
-        return OnnxNodeImport.Build(graph, chosen.Node, chosen.Info, simdPath);
+        return OnnxNodeImport.Build(graph, chosen.Node, chosen.Info, kernelPath);
     }
 
     internal static string Describe(IReadOnlyList<OnnxNodeInfo> nodes) =>

@@ -11,7 +11,7 @@ internal static class OnnxNodeImport
     private const int W = 1, R = 2, B = 3, SequenceLens = 4, InitialH = 5, InitialC = 6, P = 7;
     private const int WScale = 8, WZeroPoint = 9, RScale = 10, RZeroPoint = 11;
 
-    public static OnnxRecurrentModel Build(OnnxGraph graph, NodeProto node, OnnxNodeInfo info, SimdPath? simdPath)
+    public static OnnxRecurrentModel Build(OnnxGraph graph, NodeProto node, OnnxNodeInfo info, SimdPath? kernelPath)
     {
         string what = $"{graph.What}: node {info}";
         bool quantized = node.OpType == "DynamicQuantizeLSTM";
@@ -81,8 +81,8 @@ internal static class OnnxNodeImport
         try
         {
             network = wq is not null && rq is not null && wq.FitsInt8Format && rq.FitsInt8Format
-                ? Int8Network(options, values, wq, rq, order, simdPath)
-                : RecurrentNetwork.FromParameters(options, values, simdPath);
+                ? Int8Network(options, values, wq, rq, order, kernelPath)
+                : RecurrentNetwork.FromParameters(options, values, kernelPath);
         }
         catch (NotSupportedException e)
         {
@@ -101,7 +101,7 @@ internal static class OnnxNodeImport
     }
 
     // The same integers and scales on Lstm.Core's int8 path (its activations are quantized per row, ORT's per tensor).
-    private static RecurrentNetwork Int8Network(RecurrentOptions options, Dictionary<string, float[]> values, Quantized w, Quantized r, int[] order, SimdPath? simdPath)
+    private static RecurrentNetwork Int8Network(RecurrentOptions options, Dictionary<string, float[]> values, Quantized w, Quantized r, int[] order, SimdPath? kernelPath)
     {
         int h = options.HiddenSize, rows = options.Gates * h;
         return RecurrentNetwork.FromPackedWeights(options, values, WeightFormat.Int8, (_, dir, bias) =>
@@ -110,7 +110,7 @@ internal static class OnnxNodeImport
             var (qh, sh) = r.OurRows(dir, order, h);
             return (new GateWeights.Int8Weights(PackedInt8Matrix.FromQuantized(qi, si, rows, options.InputSize, bias)),
                 new GateWeights.Int8Weights(PackedInt8Matrix.FromQuantized(qh, sh, rows, h)));
-        }, simdPath);
+        }, kernelPath);
     }
 
     private static string Name(NodeProto node, int i) => i < node.Input.Count ? node.Input[i] : "";

@@ -98,12 +98,17 @@ public sealed class OnnxRecurrentModel : IDisposable
         }
         float[] h0 = StateIn(initialH, InitialH, nameof(initialH), batch);
         float[] c0 = lstm ? StateIn(initialC, InitialC, nameof(initialC), batch) : [];
-        CheckLengths(sequenceLengths.IsEmpty ? SequenceLengths : sequenceLengths.ToArray(), steps, batch);
+        int[]? lengths = sequenceLengths.IsEmpty ? SequenceLengths : sequenceLengths.ToArray();
+        CheckLengths(lengths, steps, batch);
+        bool ragged = lengths is not null && lengths.Any(n => n != steps);
 
+        // A reverse node is a forward network fed each row's valid steps backward (the whole sequence when no row ends
+        // early); rows shorter than T run as Lstm.Core's variable-length batches (PyTorch's packed sequences, which are
+        // ONNX's sequence_lens: outputs past a row's length 0, Y_h its state at its last valid step).
         int rowWidth = o.InputSize;
-        float[] input = Direction == OnnxDirection.Reverse ? ReverseTime(x, steps, batch, rowWidth) : x.ToArray();
-        SequenceOutput r = Network.Forward(input, steps, batch, h0, c0);
-        float[] ours = Direction == OnnxDirection.Reverse ? ReverseTime(r.Output, steps, batch, d * h) : r.Output;
+        float[] input = Direction == OnnxDirection.Reverse ? ReverseTime(x, steps, batch, rowWidth, lengths) : x.ToArray();
+        SequenceOutput r = ragged ? Network.Forward(input, steps, batch, lengths, h0, c0) : Network.Forward(input, steps, batch, h0, c0);
+        float[] ours = Direction == OnnxDirection.Reverse ? ReverseTime(r.Output, steps, batch, d * h, lengths) : r.Output;
 
         // Ours: [T, B, D, H] (layout 0) or [B, T, D, H] (layout 1, the same as ONNX's); states [D, B, H].
         float[] y = Layout == 0 ? Transpose12(ours, steps, batch, d, h) : ours;
@@ -145,13 +150,6 @@ public sealed class OnnxRecurrentModel : IDisposable
                 throw new ArgumentOutOfRangeException(nameof(sequenceLengths), n, $"sequence length {n} is outside [0, T = {steps}].");
             }
         }
-        if (sequenceLengths.Any(n => n != steps))
-        {
-            {
-                // Rows that end early need variable-length batches in Lstm.Core (issue 14); lengths of T run as they are.
-                throw new NotSupportedException($"sequence_lens [{string.Join(", ", sequenceLengths)}]: rows shorter than T = {steps} need variable-length batches, which this build of Lstm.Core does not run yet (issue 14).");
-            }
-        }
     }
 
     private static void Check(long actual, long expected, string name, int[] shape)
@@ -162,23 +160,20 @@ public sealed class OnnxRecurrentModel : IDisposable
         }
     }
 
-    // Layout 0 [T, B, W] or layout 1 [B, T, W] — both are reversed along T. The layout decides which axis T is.
-    private float[] ReverseTime(ReadOnlySpan<float> a, int steps, int batch, int width)
+    // Layout 0 [T, B, W] or layout 1 [B, T, W]: each row's first length[b] steps (all T without lengths) reversed in
+    // time, the padding left where it is. The layout decides which axis T is.
+    private float[] ReverseTime(ReadOnlySpan<float> a, int steps, int batch, int width, int[]? lengths)
     {
         float[] r = new float[a.Length];
-        if (Layout == 0)
+        for (int b = 0; b < batch; b++)
         {
-            int block = batch * width;
-            for (int t = 0; t < steps; t++) a.Slice(t * block, block).CopyTo(r.AsSpan((steps - 1 - t) * block));
-        }
-        else
-        {
-            for (int b = 0; b < batch; b++)
+            int n = lengths?[b] ?? steps;
+            for (int t = 0; t < steps; t++)
             {
-                for (int t = 0; t < steps; t++)
-                {
-                    a.Slice(((b * steps) + t) * width, width).CopyTo(r.AsSpan(((b * steps) + steps - 1 - t) * width));
-                }
+                int from = t < n ? n - 1 - t : t;
+                int at = Layout == 0 ? ((t * batch) + b) * width : ((b * steps) + t) * width;
+                int src = Layout == 0 ? ((from * batch) + b) * width : ((b * steps) + from) * width;
+                a.Slice(src, width).CopyTo(r.AsSpan(at));
             }
         }
         return r;

@@ -91,4 +91,18 @@ public class CheckpointTests
         Assert.Throws<InvalidDataException>(() => Checkpoint.Read(new Lstm.Fuzz.ForwardOnlyStream(lying)));
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20);
     }
+
+    [Theory]
+    [InlineData("{\"kind\":\"char-lm\",\"kind\":\"other\"}", "twice")]
+    [InlineData("{\"kind\":null}", "not a string")]
+    [InlineData("{\"kind\":5}", "not a string")]
+    [InlineData("[\"kind\"]", "not a JSON object")]
+    public void MetadataThatIsNotAMapOfStrings_IsRefused(string json, string messagePart)
+    {
+        // A valid hash over metadata with a key twice (which value holds?), a null or a number.
+        byte[] j = System.Text.Encoding.UTF8.GetBytes(json);
+        byte[] payload = [.. BitConverter.GetBytes(j.Length), .. j, .. BitConverter.GetBytes(0)];
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Read(new MemoryStream(Lstm.Fuzz.FuzzTargets.WithValidHeader(payload))));
+        Assert.Contains(messagePart, e.Message, StringComparison.Ordinal);
+    }
 }

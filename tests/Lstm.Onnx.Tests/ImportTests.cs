@@ -1,4 +1,6 @@
+using Google.Protobuf;
 using Lstm.Core;
+using AttributeType = Lstm.Onnx.Proto.AttributeProto.Types.AttributeType;
 using Lstm.Onnx.Proto;
 
 namespace Lstm.Onnx.Tests;
@@ -55,6 +57,51 @@ public class ImportTests
         else Assert.Empty(r.YC);
     }
 
+    [Theory]
+    [InlineData("forward", false)]
+    [InlineData("bidirectional", true)]
+    public void ReluRnnNode_MatchesOnnxRuntime(string direction, bool everything)
+    {
+        // activations = [Relu] per direction: Lstm.Core's ReLU RNN (issue 14), which used to be refused here.
+        var m = new NodeModel
+        {
+            Op = "RNN", Direction = direction, Seed = 11, InitialState = everything, Lengths = everything, ExplicitDefaults = false,
+        };
+        var acts = new AttributeProto { Name = "activations", Type = AttributeType.Strings };
+        for (int d = 0; d < (direction == "bidirectional" ? 2 : 1); d++) acts.Strings.Add(ByteString.CopyFromUtf8("Relu"));
+        m.ExtraAttributes.Add(acts);
+        float[] x = ExportTests.Random(m.Steps * m.Batch * m.Input, 5);
+        using OnnxRecurrentModel ours = Import(m.Bytes());
+        Assert.Equal(RnnNonlinearity.Relu, ours.Network.Options.Nonlinearity);
+        OnnxOutputs r = ours.Run(x, m.Steps, m.Batch);
+        var expected = OrtOutputs(m, x);
+        Agreement.Equal(expected["Y"].Values, r.Y, "Y");
+        Agreement.Equal(expected["Y_h"].Values, r.YH, "Y_h");
+    }
+
+    [Theory]
+    [InlineData("LSTM", "forward", 0)]
+    [InlineData("LSTM", "reverse", 0)]
+    [InlineData("LSTM", "bidirectional", 0)]
+    [InlineData("LSTM", "bidirectional", 1)]
+    [InlineData("RNN", "reverse", 1)]
+    [InlineData("RNN", "bidirectional", 0)]
+    public void RaggedSequenceLens_MatchOnnxRuntime(string op, string direction, int layout)
+    {
+        // Rows that end early (and one at T): Lstm.Core's variable-length batches; a reverse direction starts at each
+        // row's last valid step. Not 0: ONNX leaves a row with no steps unspecified (PyTorch refuses one).
+        var probe = new NodeModel { Op = op };
+        int[] lengths = [.. Enumerable.Range(0, probe.Batch).Select(b => b switch { 0 => probe.Steps, 1 => 1, _ => 3 })];
+        var m = new NodeModel { Op = op, Direction = direction, Layout = layout, Seed = 13, Lengths = true, LengthValues = lengths, InitialState = true };
+        float[] x = ExportTests.Random(m.Steps * m.Batch * m.Input, 9);
+        using OnnxRecurrentModel ours = Import(m.Bytes());
+        OnnxOutputs r = ours.Run(x, m.Steps, m.Batch);
+        var expected = OrtOutputs(m, x);
+        Agreement.Equal(expected["Y"].Values, r.Y, "Y");
+        Agreement.Equal(expected["Y_h"].Values, r.YH, "Y_h");
+        if (op == "LSTM") Agreement.Equal(expected["Y_c"].Values, r.YC, "Y_c");
+    }
+
     // ONNX Runtime's CPU kernels refuse layout = 1 ("batchwise recurrent operations"), so a layout-1 model is checked
     // against the same node with layout 0 on the transposed input, its outputs transposed back: ONNX's own definition.
     private static Dictionary<string, (float[] Values, long[] Shape)> OrtOutputs(NodeModel m, float[] x)
@@ -62,7 +109,8 @@ public class ImportTests
         if (m.Layout == 0) return Ort.Run(m.Bytes(), ("X", x, m.XShape));
         var timeMajor = new NodeModel
         {
-            Op = m.Op, Direction = m.Direction, Layout = 0, Seed = m.Seed, Peepholes = m.Peepholes, Lengths = m.Lengths, LinearBeforeReset = m.LinearBeforeReset,
+            Op = m.Op, Direction = m.Direction, Layout = 0, Seed = m.Seed, Peepholes = m.Peepholes, Lengths = m.Lengths, LengthValues = m.LengthValues,
+            LinearBeforeReset = m.LinearBeforeReset,
             ExplicitDefaults = m.ExplicitDefaults, InitialState = false,
         };
         int d = m.Directions;

@@ -17,6 +17,9 @@ internal sealed class NodeModel
     public bool Peepholes { get; init; }
     public bool InitialState { get; init; }
     public bool Lengths { get; init; }
+
+    /// <summary>With <see cref="Lengths"/>: each row's sequence_lens (default T for every row).</summary>
+    public int[]? LengthValues { get; init; }
     public bool ExplicitDefaults { get; init; } = true;     // activations, input_forget = 0, layout, hidden_size written out
     public int? LinearBeforeReset { get; init; }            // GRU: written when set (ONNX's default is 0)
     public List<AttributeProto> ExtraAttributes { get; } = [];
@@ -43,7 +46,7 @@ internal sealed class NodeModel
         {
             var lens = new TensorProto { Name = "sequence_lens", DataType = (int)TensorProto.Types.DataType.Int32 };
             lens.Dims.Add(Batch);
-            lens.Int32Data.AddRange(Enumerable.Repeat(Steps, Batch));
+            lens.Int32Data.AddRange(LengthValues ?? Enumerable.Repeat(Steps, Batch));
             g.Initializer.Add(lens);
             inputs[4] = "sequence_lens";
         }
