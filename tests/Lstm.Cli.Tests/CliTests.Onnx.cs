@@ -83,6 +83,20 @@ public sealed partial class CliTests
     }
 
     [Fact]
+    public void Export_PyTorchsTwoLayerExport_AsOneStateDict()
+    {
+        var a = Npz.Read(OnnxFixture("lstm_2layer_bidirectional.npz"));
+        foreach (string k in new[] { "x", "h0", "c0" }) Npy.Write(Path.Combine(work, k + ".npy"), a[k].ToSingle(), a[k].Shape);
+        var (code, output) = Run("export", "--weights", OnnxFixture("lstm_2layer_bidirectional.onnx"), "--node", "/rnn/LSTM,/rnn/LSTM_1", "--to", "two.safetensors");
+        Assert.True(code == 0, output);
+        Assert.Contains("as 2 layers", output, StringComparison.Ordinal);
+        (code, output) = Run("run", "--weights", "two.safetensors", "--input", "x.npy", "--h0", "h0.npy", "--c0", "c0.npy", "--out", "two");
+        Assert.True(code == 0, output);
+        Near(a["y"].Data, Npy.Read(Path.Combine(work, "two", "y.npy")).ToSingle(), "y against PyTorch");
+        Near(a["cn"].Data, Npy.Read(Path.Combine(work, "two", "cn.npy")).ToSingle(), "cn against PyTorch");
+    }
+
+    [Fact]
     public void Export_OnnxToSafeTensorsAndBack_RunsTheSame()
     {
         var a = Npz.Read(OnnxFixture("rnn_tanh.npz"));
