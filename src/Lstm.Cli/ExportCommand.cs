@@ -12,7 +12,7 @@ public static class ExportCommand
     public static Command Create()
     {
         var weights = new Option<FileInfo>("--weights") { Description = "A state_dict (.safetensors or .npz) or an .onnx model.", Required = true };
-        var node = new Option<string?>("--node") { Description = "ONNX input only: the recurrent node to export, by name, when the model has several." };
+        var node = new Option<string?>("--node") { Description = "ONNX input only: the recurrent node to export, by name, when the model has several; several names, comma-separated in the order the data flows, stack those nodes as the layers of one network (a multi-layer PyTorch export)." };
         var to = new Option<FileInfo>("--to") { Description = "model.onnx (one node per layer, PyTorch's x, y, hn, cn signature) or model.safetensors (PyTorch's state_dict names).", Required = true };
         var withState = new Option<bool>("--with-state") { Description = "ONNX output only: the model also takes h0 (and c0) [D·L, B, H], as PyTorch's exporter writes it; without, it starts from zeros." };
         var command = new Command("export", "Write a network as an ONNX model or a PyTorch state_dict.") { weights, node, to, withState };
@@ -24,7 +24,14 @@ public static class ExportCommand
             Usage.Require(kind is ".onnx" or ".safetensors", $"--to {parse.GetValue(to)}: give a .onnx or .safetensors file name.");
             RecurrentNetwork network;
             string from;
-            if (OnnxRun.IsOnnx(source))
+            string? names = parse.GetValue(node);
+            if (OnnxRun.IsOnnx(source) && names is not null && names.Contains(',', StringComparison.Ordinal))
+            {
+                string[] layers = names.Split(',');
+                network = OnnxImport.LoadLayers(source, layers);
+                from = $"the nodes {string.Join(", ", layers)} as {layers.Length} layers";
+            }
+            else if (OnnxRun.IsOnnx(source))
             {
                 OnnxRecurrentModel model = OnnxImport.Load(source, parse.GetValue(node));
                 // A reverse-only node is a forward network fed backward in time: written alone it would run forward.

@@ -29,6 +29,45 @@ public static class OnnxImport
     public static OnnxRecurrentModel Load(Stream stream, string? nodeName = null, SimdPath? kernelPath = null, string what = "ONNX model") =>
         FromModel(OnnxModelReader.Read(stream, what), what, nodeName, kernelPath);
 
+    /// <summary>
+    /// Stacks the named nodes, in order, into one network of that many layers (PyTorch's multi-layer modules export as
+    /// one node per layer): node k becomes layer k. They must agree on cell, hidden size, directions, layout and
+    /// activation, each reading the D·H outputs of the one before, none reverse-only; the result is float32 (int8
+    /// DynamicQuantizeLSTM weights dequantized) and takes h0, c0 [D·L, B, H] as PyTorch does. How the graph connects the
+    /// nodes is not checked: name them in the order the data flows.
+    /// </summary>
+    public static RecurrentNetwork LoadLayers(string path, IReadOnlyList<string> nodeNames, SimdPath? kernelPath = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(nodeNames);
+        if (nodeNames.Count == 0) throw new ArgumentException("Name at least one node.", nameof(nodeNames));
+        ModelProto model = OnnxModelReader.Read(path);
+        var values = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        RecurrentOptions? first = null;
+        for (int layer = 0; layer < nodeNames.Count; layer++)
+        {
+            using OnnxRecurrentModel node = FromModel(model, path, nodeNames[layer], kernelPath);
+            RecurrentOptions o = node.Network.Options;
+            if (node.Direction == OnnxDirection.Reverse)
+            {
+                throw new InvalidDataException($"{path}: node {node.Node} runs in reverse only; a layer of a network runs forward (or both ways).");
+            }
+            if (first is null)
+            {
+                first = o;
+            }
+            else if (o.InputSize != first.OutputSize || (o with { InputSize = first.InputSize }) != first)
+            {
+                throw new InvalidDataException($"{path}: node {node.Node} (I = {o.InputSize}, H = {o.HiddenSize}, D = {o.Directions}, {o.Cell}) cannot follow {nodeNames[layer - 1]} as layer {layer}: it must read {first.OutputSize} inputs and have the first node's cell, H = {first.HiddenSize}, D = {first.Directions} and layout.");
+            }
+            foreach (ParameterInfo info in node.Network.ParameterInfos)
+            {
+                values[info.Name.Replace("_l0", $"_l{layer}", StringComparison.Ordinal)] = node.Network.GetParameter(info.Name);
+            }
+        }
+        return RecurrentNetwork.FromParameters(first! with { Layers = nodeNames.Count }, values, kernelPath);
+    }
+
     internal static OnnxRecurrentModel FromModel(ModelProto model, string what, string? nodeName, SimdPath? kernelPath)
     {
         var graph = new OnnxGraph(model, what);

@@ -90,6 +90,27 @@ public class PyTorchExportedTests
     }
 
     [Fact]
+    public void TwoLayerBidirectionalLstm_AsOneNetwork()
+    {
+        var (a, model) = Load("lstm_2layer_bidirectional");
+        float[] x = a["x"].ToSingle(), h0 = a["h0"].ToSingle(), c0 = a["c0"].ToSingle();
+        int steps = a["x"].Shape[0], batch = a["x"].Shape[1];
+        using Lstm.Core.RecurrentNetwork net = OnnxImport.LoadLayers(Fixture("lstm_2layer_bidirectional.onnx"), ["/rnn/LSTM", "/rnn/LSTM_1"]);
+        Assert.Equal(new Lstm.Core.RecurrentOptions(5, 4, Layers: 2, Bidirectional: true), net.Options);
+        Lstm.Core.SequenceOutput r = net.Forward(x, steps, batch, h0, c0); // PyTorch's layouts: y [T, B, 2H], hn [2·2, B, H]
+
+        var ort = Ort.Run(model, ("x", x, Shape(a["x"])), ("h0", h0, Shape(a["h0"])), ("c0", c0, Shape(a["c0"])));
+        Agreement.Equal(ort["y"].Values, r.Output, "y (ORT)");
+        Agreement.Equal(ort["hn"].Values, r.Hn, "hn (ORT)");
+        Agreement.Equal(ort["cn"].Values, r.Cn, "cn (ORT)");
+        Agreement.Equal(a["y"].ToSingle(), r.Output, "y (PyTorch)");
+
+        // Out of order, the second layer cannot read the input.
+        var e = Assert.Throws<InvalidDataException>(() => OnnxImport.LoadLayers(Fixture("lstm_2layer_bidirectional.onnx"), ["/rnn/LSTM_1", "/rnn/LSTM"]));
+        Assert.Contains("cannot follow /rnn/LSTM_1 as layer 1", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Gru_WithH0AsAGraphInput()
     {
         var (a, model) = Load("gru");
