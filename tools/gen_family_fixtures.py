@@ -87,7 +87,7 @@ def sequence_case(name, kind, i, h, layers, bidirectional, b, t, seed, relu=Fals
 
 def cell_case(name, kind, i, h, b, t, seed):
     for dtype in (torch.float32, torch.float64):
-        cell = (nn.LSTMCell(i, h) if kind == "lstm" else nn.RNNCell(i, h)).to(dtype)
+        cell = {"lstm": nn.LSTMCell, "gru": nn.GRUCell, "rnn": nn.RNNCell}[kind](i, h).to(dtype)
         init(cell, seed)
         g = torch.Generator().manual_seed(seed + 1)
         x = torch.randn(t, b, i, generator=g, dtype=dtype).requires_grad_()
@@ -112,7 +112,7 @@ def cell_case(name, kind, i, h, b, t, seed):
             arrays.update(c0=c0.detach().numpy(), cn=cn.detach().numpy(), dcn=dcn.numpy())
         loss.backward()
         arrays.update(
-            meta=np.array([i, h, 1, 1, b, t, 0 if kind == "lstm" else 1, 0, 1, 0], dtype=np.int64),
+            meta=np.array([i, h, 1, 1, b, t, {"lstm": 0, "rnn": 1, "gru": 2}[kind], 0, 1, 0], dtype=np.int64),
             lengths=np.array([t] * b, dtype=np.int64),
             x=x.detach().numpy(), h0=h0.detach().numpy(), y=y.detach().numpy(), hn=hn.detach().numpy(),
             dy=dy.numpy(), dhn=dhn.numpy(), grad_x=x.grad.numpy(), grad_h0=h0.grad.numpy())
@@ -140,6 +140,7 @@ if __name__ == "__main__":
     sequence_case("rnn_relu_nobias", "rnn", 4, 5, 1, False, 3, 6, seed=3, relu=True, bias=False)
     cell_case("lstmcell", "lstm", 5, 7, 3, 4, seed=4)
     cell_case("rnncell", "rnn", 4, 6, 2, 5, seed=5)
+    cell_case("grucell", "gru", 5, 6, 3, 4, seed=6)
     sequence_case("lstm_lengths", "lstm", 4, 5, 2, True, 4, 7, seed=6, lengths=[5, 7, 1, 3])
     sequence_case("lstm_lengths_uni", "lstm", 3, 6, 2, False, 5, 6, seed=7, lengths=[2, 6, 6, 4, 1])
     sequence_case("rnn_lengths", "rnn", 3, 4, 1, True, 3, 5, seed=8, lengths=[3, 5, 2])

@@ -45,7 +45,7 @@ public class FamilyFixtureTests
     {
         var a = Npz.Read(Path.Combine(Helpers.RepositoryRoot(), "tests", "Lstm.Core.Tests", "Fixtures", "family", file + ".npz"));
         int[] m = a["meta"].Data.Select(v => (int)v).ToArray(); // I, H, L, D, B, T, cell, relu, bias, proj
-        var o = new RecurrentOptions(m[0], m[1], m[2], Bidirectional: m[3] == 2, Cell: m[6] == 0 ? CellKind.Lstm : CellKind.Rnn,
+        var o = new RecurrentOptions(m[0], m[1], m[2], Bidirectional: m[3] == 2, Cell: m[6] switch { 0 => CellKind.Lstm, 2 => CellKind.Gru, _ => CellKind.Rnn },
             Nonlinearity: m[7] == 1 ? RnnNonlinearity.Relu : RnnNonlinearity.Tanh, Bias: m[8] == 1, ProjectionSize: m[9]);
         return new Fixture(a, o, m[5], m[4], a["lengths"].Data.Select(v => (int)v).ToArray());
     }

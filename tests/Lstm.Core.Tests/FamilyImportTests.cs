@@ -13,7 +13,7 @@ public class FamilyImportTests
     public static TheoryData<string, SimdPath> CellCases()
     {
         var d = new TheoryData<string, SimdPath>();
-        foreach (string f in new[] { "lstmcell", "rnncell" })
+        foreach (string f in new[] { "lstmcell", "rnncell", "grucell" })
         {
             foreach (SimdPath p in SimdPaths.Available) d.Add(f, p);
         }
