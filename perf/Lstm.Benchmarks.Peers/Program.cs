@@ -84,7 +84,7 @@ string table = Row.Markdown(rows, opts.Load) + (quantRows.Count > 0 ? Environmen
 Console.WriteLine(table);
 string dir = opts.Out ?? Path.Combine(Machine.RepositoryRoot(), "perf", "results", Lstm.Perf.CpuInfo.Slug(cpu));
 Directory.CreateDirectory(dir);
-string stem = $"peers-{DateTime.UtcNow:yyyy-MM-dd}{(opts.Load ? "-loaded" : "")}{(opts.Quick ? "-quick" : "")}";
+string stem = $"peers-{DateTime.UtcNow:yyyy-MM-dd-HHmm}{(opts.Load ? "-loaded" : "")}{(opts.Quick ? "-quick" : "")}";
 var report = new PeersReport(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), cpu, Environment.ProcessorCount,
     Environment.Version.ToString(), torchVersion, ortVersion, opts.Load, rows, quantRows);
 File.WriteAllText(Path.Combine(dir, stem + ".json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
