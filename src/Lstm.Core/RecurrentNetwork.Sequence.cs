@@ -242,9 +242,9 @@ public sealed partial class RecurrentNetwork
         {
             return BackwardProjected(trace, dy, dhn, dcn, gradients);
         }
-        if (trace.Packing is not null)
+        if (trace.Packing is { } packing)
         {
-            return BackwardPackedBatch(trace, dy, dhn, dcn, gradients);
+            return BackwardPackedBatch(trace, packing, dy, dhn, dcn, gradients);
         }
         int state = o.Directions * o.Layers * trace.Batch * o.HiddenSize; // the forward pass checked that these fit an array
         float[] dx = new float[trace.Steps * trace.Batch * o.InputSize], dh0 = new float[state], dc0 = o.HasCellState ? new float[state] : [];
@@ -253,7 +253,7 @@ public sealed partial class RecurrentNetwork
     }
 
     // A variable-length batch's backward pass (its trace is in sorted row order), on the calling thread.
-    private InputGradients BackwardPackedBatch(TrainingTrace trace, ReadOnlySpan<float> dy, ReadOnlySpan<float> dhn, ReadOnlySpan<float> dcn, ParameterSet gradients)
+    private InputGradients BackwardPackedBatch(TrainingTrace trace, Packing packing, ReadOnlySpan<float> dy, ReadOnlySpan<float> dhn, ReadOnlySpan<float> dcn, ParameterSet gradients)
     {
         ArgumentNullException.ThrowIfNull(gradients);
         ThrowUnlessFloat32(nameof(Backward));
@@ -282,16 +282,12 @@ public sealed partial class RecurrentNetwork
             float[] dAbove = ArrayPool<float>.Shared.Rent(n);
             borrowed.Add(dAbove);
             Layout.ToTimeMajor(dy, steps, batch, o.OutputSize, o.BatchFirst, dAbove);
-            Packing? packing = trace.Packing;
-            if (packing is not null)
-            {
-                // Into the trace's sorted row order; dhn and dcn as sorted copies.
-                packing.ToSorted(dAbove, steps, o.OutputSize, [], [], h);
-                float[] sortedDhn = dhn.ToArray(), sortedDcn = dcn.ToArray();
-                packing.ToSorted([], steps, 0, sortedDhn, sortedDcn, h);
-                dhn = sortedDhn;
-                dcn = sortedDcn;
-            }
+            // Into the trace's sorted row order; dhn and dcn as sorted copies.
+            packing.ToSorted(dAbove, steps, o.OutputSize, [], [], h);
+            float[] sortedDhn = dhn.ToArray(), sortedDcn = dcn.ToArray();
+            packing.ToSorted([], steps, 0, sortedDhn, sortedDcn, h);
+            dhn = sortedDhn;
+            dcn = sortedDcn;
             for (int layer = l - 1; layer >= 0; layer--)
             {
                 if (layer < l - 1 && trace.DropoutMasks[layer] is { } mask)
@@ -333,21 +329,13 @@ public sealed partial class RecurrentNetwork
                         DBhh = gradients.GetOrEmpty(layer, dir, ParameterRole.BiasHh),
                         DPeep = o.Peepholes ? gradients.Get(layer, dir, ParameterRole.Peephole) : [],
                     };
-                    if (packing is not null)
-                    {
-                        buffers.Alive = packing.Alive;
-                        SequencePass.BackwardPacked(o, Packed(layer, dir), dir, steps, batch, buffers, grads, KernelPath);
-                        continue;
-                    }
-                    SequencePass.Backward(o, Packed(layer, dir), dir, steps, batch, buffers, grads, KernelPath);
+                    buffers.Alive = packing.Alive;
+                    SequencePass.BackwardPacked(o, Packed(layer, dir), dir, steps, batch, buffers, grads, KernelPath);
                 }
                 dAbove = dx;
                 n = nx;
             }
-            if (packing is not null)
-            {
-                dAbove = packing.FromSorted(dAbove, steps, o.InputSize, dh0, dc0, h);
-            }
+            dAbove = packing.FromSorted(dAbove, steps, o.InputSize, dh0, dc0, h);
             return new InputGradients(Layout.FromTimeMajor(dAbove, steps, batch, o.InputSize, o.BatchFirst), dh0, dc0);
         }
         finally

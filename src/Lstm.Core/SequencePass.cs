@@ -122,28 +122,6 @@ internal static partial class SequencePass
         public float[] DWih, DWhh, DBih, DBhh, DPeep; // DBih, DBhh empty without bias
     }
 
-    public static void Backward(RecurrentOptions o, PackedLayer w, int dir, int steps, int batch, Buffers buf, Gradients g, SimdPath path)
-    {
-        int gh = o.Gates * o.HiddenSize, m = steps * batch;
-        if (batch == 0)
-        {
-            return;
-        }
-        float[] dGates = ArrayPool<float>.Shared.Rent(GateGradientLength(o, m)), hPrevAll = ArrayPool<float>.Shared.Rent(m * o.HiddenSize);
-        float[] scratch = ArrayPool<float>.Shared.Rent(3 * batch * o.HiddenSize);
-        try
-        {
-            BackwardSteps(o, w, dir, steps, batch, 0, batch, buf, g, path, dGates, hPrevAll, scratch);
-            WeightGradients(o, w, m, 0, gh, 0, m, buf, g, path, dGates, hPrevAll);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(dGates);
-            ArrayPool<float>.Shared.Return(hPrevAll);
-            ArrayPool<float>.Shared.Return(scratch);
-        }
-    }
-
     /// <summary>
     /// The dGates buffer for m rows: [m, G·H], and for a GRU a second block [m, 3H] after it for the recurrent side
     /// (whose n block differs from the input side's: r scales it, or it multiplies r⊙h').

@@ -4,7 +4,7 @@ namespace Lstm.Core.Threading;
 
 /// <summary>
 /// One layer-direction's backward pass on a team, rows split (batches of 16 rows per member and more), the same
-/// arithmetic as <see cref="SequencePass.Backward"/> and so the same bits: each member carries its own batch rows back
+/// arithmetic as one thread (<see cref="SequencePass.BackwardSteps"/>, then <see cref="SequencePass.WeightGradients"/>) and so the same bits: each member carries its own batch rows back
 /// through all T steps (dh_{t-1} of a row depends only on that row's dG_t), one barrier, then the weight and bias
 /// gradients over all T·B rows split by gate rows (each element keeps its one FMA chain over the rows in order) and
 /// dX split by rows. Peephole gradients sum over rows, so networks with peepholes stay on one thread. One instance
