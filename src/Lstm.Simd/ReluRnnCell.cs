@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Lstm.Simd.Activations;
 using Lstm.Simd.Vectors;
 
@@ -28,37 +27,20 @@ public static class ReluRnnCell
         Check.SameLength(h, nameof(h), dPre, nameof(dPre));
         Check.InPlaceOrDisjoint(dh, nameof(dh), dPre, nameof(dPre));
         Check.Disjoint(h, nameof(h), dPre, nameof(dPre));
-        ref float hr = ref MemoryMarshal.GetReference(h);
-        ref float dhr = ref MemoryMarshal.GetReference(dh);
-        ref float dr = ref MemoryMarshal.GetReference(dPre);
-        nuint i = 0, n = (nuint)h.Length;
-        if (VectorLadder.Has512(p))
-        {
-            i = BackwardBody<V512>(ref hr, ref dhr, ref dr, i, n);
-        }
-        if (VectorLadder.Has256(p))
-        {
-            i = BackwardBody<V256>(ref hr, ref dhr, ref dr, i, n);
-        }
-        if (VectorLadder.Has128(p))
-        {
-            i = BackwardBody<V128>(ref hr, ref dhr, ref dr, i, n);
-        }
-        BackwardBody<VScalar>(ref hr, ref dhr, ref dr, i, n);
+        BinaryLoop.Run<ThresholdBackward>(h, dh, dPre, p);
     }
 
-    private static nuint BackwardBody<TVec>(ref float h, ref float dh, ref float dPre, nuint i, nuint n)
-        where TVec : struct, IVec<TVec>
+    // PyTorch's threshold_backward(dh, h, 0).
+    private readonly struct ThresholdBackward : IBinaryOperator
     {
-        TVec zero = TVec.Create(0f);
-        for (; i + (nuint)TVec.Count <= n; i += (nuint)TVec.Count)
+        public static TVec Invoke<TVec>(TVec h, TVec dh)
+            where TVec : struct, IVec<TVec>
         {
             // 0 < h is false for h ≤ 0 (−0 included) and for NaN; PyTorch zeroes only h ≤ 0, so NaN takes the gradient.
-            TVec hv = TVec.Load(ref h, i);
-            TVec passes = TVec.Or(TVec.LessThan(zero, hv), IsNaN(hv));
-            TVec.Store(TVec.Select(passes, TVec.Load(ref dh, i), zero), ref dPre, i);
+            TVec zero = TVec.Create(0f);
+            TVec passes = TVec.Or(TVec.LessThan(zero, h), IsNaN(h));
+            return TVec.Select(passes, dh, zero);
         }
-        return i;
     }
 
     // All ones where x is NaN: the one value with neither −∞ < x nor x < +∞ (IVec has no equality compare).

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Lstm.Simd.Activations;
 using Lstm.Simd.Vectors;
 
@@ -19,34 +18,13 @@ public static class RnnCell
         Check.SameLength(h, nameof(h), dPre, nameof(dPre));
         Check.InPlaceOrDisjoint(dh, nameof(dh), dPre, nameof(dPre));
         Check.Disjoint(h, nameof(h), dPre, nameof(dPre));
-        ref float hr = ref MemoryMarshal.GetReference(h);
-        ref float dhr = ref MemoryMarshal.GetReference(dh);
-        ref float dr = ref MemoryMarshal.GetReference(dPre);
-        nuint i = 0, n = (nuint)h.Length;
-        if (VectorLadder.Has512(p))
-        {
-            i = BackwardBody<V512>(ref hr, ref dhr, ref dr, i, n);
-        }
-        if (VectorLadder.Has256(p))
-        {
-            i = BackwardBody<V256>(ref hr, ref dhr, ref dr, i, n);
-        }
-        if (VectorLadder.Has128(p))
-        {
-            i = BackwardBody<V128>(ref hr, ref dhr, ref dr, i, n);
-        }
-        BackwardBody<VScalar>(ref hr, ref dhr, ref dr, i, n);
+        BinaryLoop.Run<TanhBackward>(h, dh, dPre, p);
     }
 
-    private static nuint BackwardBody<TVec>(ref float h, ref float dh, ref float dPre, nuint i, nuint n)
-        where TVec : struct, IVec<TVec>
+    // dh ⊙ (1 - h²): tanh's derivative from its output.
+    private readonly struct TanhBackward : IBinaryOperator
     {
-        TVec one = TVec.Create(1f);
-        for (; i + (nuint)TVec.Count <= n; i += (nuint)TVec.Count)
-        {
-            TVec hv = TVec.Load(ref h, i);
-            TVec.Store(TVec.Load(ref dh, i) * (one - (hv * hv)), ref dPre, i);
-        }
-        return i;
+        public static TVec Invoke<TVec>(TVec h, TVec dh)
+            where TVec : struct, IVec<TVec> => dh * (TVec.Create(1f) - (h * h));
     }
 }
