@@ -7,7 +7,8 @@ using Microsoft.ML.OnnxRuntime;
 
 // lstm peers: the same LSTM in Lstm.Core, TorchSharp (libtorch) and ONNX Runtime on this machine. Checks that all
 // agree on the outputs, then times them interleaved and reports each time and the ratio, per thread count.
-//   --threads 1,2   --rounds 9   --round-ms 40   --cases step,seq1,seq64,train,quant   --load (a busy process on a core)
+//   --threads 1,2   --rounds 9   --round-ms 40   --cases step,seq1,seq64,train,quant,grid   --load (a busy process on a core)
+//   (grid: ours alone, 1 against 2 threads, streams and sequences over H 32..512 × B 1, 8, 64; see ThreadGrid)
 //   (quant: our 16-bit and int8 weights against ONNX Runtime float32 and int8 and TorchSharp, 1 thread, with errors)
 //   --out DIR (default perf/results/<cpu>)   --quick (fewer sizes and rounds, a smoke run)
 var opts = Args.Parse(args);
@@ -23,8 +24,13 @@ if (load is not null) Console.WriteLine($"a busy process (pid {load.Id}) keeps o
 
 var rows = new List<Row>();
 var quantRows = new List<QuantRow>();
+List<ThreadGrid.Cell>? grid = null;
 try
 {
+    if (opts.Cases.Contains("grid"))
+    {
+        grid = ThreadGrid.Run(opts);
+    }
     foreach (int threads in opts.Threads)
     {
         if (opts.Cases.Contains("step"))
@@ -78,6 +84,12 @@ try
 finally
 {
     load?.Kill();
+}
+
+if (grid is not null)
+{
+    ThreadGrid.Write(grid, opts, cpu);
+    if (rows.Count == 0 && quantRows.Count == 0) return 0;
 }
 
 string table = Row.Markdown(rows, opts.Load) + (quantRows.Count > 0 ? Environment.NewLine + Quantized.Markdown(quantRows) : "");

@@ -130,8 +130,9 @@ public sealed partial class RecurrentNetwork
     /// <param name="threads">
     /// Threads that share every step (the calling thread plus <c>threads - 1</c> workers owned by the stream; dispose
     /// it to stop them). Each owns a slice of the hidden units and keeps its weight rows in its own cache. Results are
-    /// bitwise the same for every thread count. A small H may give fewer slices, and so fewer threads, than asked
-    /// (<see cref="StreamState.Threads"/> says how many).
+    /// bitwise the same for every thread count. <paramref name="threads"/> is a maximum: each thread gets at least
+    /// <see cref="MinUnitsPerThread"/> units, as in <see cref="Threads"/>'s splits, because below that a step's barrier
+    /// costs more than its share of the work (<see cref="StreamState.Threads"/> says how many threads it got).
     /// </param>
     public StreamState CreateStream(int batch = 1, int threads = 1)
     {
@@ -148,8 +149,23 @@ public sealed partial class RecurrentNetwork
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(threads, 256);
         // With projections a stream steps on the calling thread only (StreamState.Threads says 1): the unit split is not built for W_hr.
-        return new StreamState(this, Options, batch, threads > 1 && Options.ProjectionSize == 0 ? new Threading.SplitStream(this, batch, threads) : null);
+        int parts = Options.ProjectionSize == 0 ? StreamParts(Options.HiddenSize, threads, Volatile.Read(ref StreamUnitsPerThread)) : 1;
+        return new StreamState(this, Options, batch, parts > 1 ? new Threading.SplitStream(this, batch, parts) : null);
     }
+
+    /// <summary>
+    /// Threads a stream of H units gets when <paramref name="threads"/> are asked for: at most one per
+    /// <paramref name="unitsPerThread"/> units. Measured here (perf/Lstm.Benchmarks.Peers --cases grid, Zen 5): H = 64
+    /// on 2 threads stepped 1.12× (B = 1) and 1.15× (B = 8) slower than on one, H = 32 2.6× slower; from H = 128
+    /// (64 units each) every batch was faster.
+    /// </summary>
+    internal static int StreamParts(int hidden, int threads, int unitsPerThread) => Math.Clamp(hidden / unitsPerThread, 1, threads);
+
+    /// <summary>
+    /// <see cref="MinUnitsPerThread"/>; the test assembly lowers it to 1 (as many threads as the slices allow) so that small, fast
+    /// cases cover the split stream code, and tests the rule itself through <see cref="StreamParts"/>.
+    /// </summary>
+    internal static int StreamUnitsPerThread = MinUnitsPerThread;
 
     /// <summary>
     /// One step of every layer for the stream's B rows: <paramref name="x"/> [B, I] in, <paramref name="y"/> [B, H]

@@ -78,8 +78,9 @@ public sealed partial class RecurrentNetwork : IDisposable
     /// </summary>
     public const int MinUnitsPerThread = 64;
 
-    // Rows split for any H; units split (inference only) when every thread gets a slice worth a barrier per step.
-    private bool CanSplit(int layer, int dir, int batch, bool training) =>
+    // Rows split for any H; units split (inference only) when every thread gets a slice worth a barrier per step. While
+    // another process holds a core (Contention), the one-thread pass, which a team alone would only imitate.
+    private bool CanSplit(int layer, int dir, int batch, bool training) => !Team.PrefersAlone && (
         batch >= SplitSequence.RowsPerMemberForBatchSplit * threads
-        || (!training && Options.HiddenSize >= MinUnitsPerThread * threads && Packed(layer, dir).Slices(threads).Length == threads);
+        || (!training && Options.HiddenSize >= MinUnitsPerThread * threads && Packed(layer, dir).Slices(threads).Length == threads));
 }

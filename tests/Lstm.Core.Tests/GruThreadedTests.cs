@@ -24,7 +24,7 @@ public class GruThreadedTests
     [MemberData(nameof(StreamCases))]
     public void SplitStream_EqualsOneThread_BitForBit(int threads, int hidden, int batch, bool linearBeforeReset)
     {
-        foreach (bool parallel in new[] { true, false })
+        foreach (bool? parallel in new bool?[] { true, false, null })
         {
             Helpers.WithTeamMode(parallel, () =>
             {
@@ -81,7 +81,7 @@ public class GruThreadedTests
     [MemberData(nameof(SequenceCases))]
     public void Forward_OnSeveralThreads_EqualsOneThread_BitForBit(int threads, int hidden, int batch, bool linearBeforeReset, bool bidirectional)
     {
-        foreach (bool parallel in new[] { true, false })
+        foreach (bool? parallel in new bool?[] { true, false, null })
         {
             Helpers.WithTeamMode(parallel, () =>
             {
@@ -110,7 +110,7 @@ public class GruThreadedTests
     [InlineData(2, 40, false, true)]
     public void ForwardTrainingAndBackward_OnSeveralThreads_EqualOneThread_BitForBit(int threads, int batch, bool linearBeforeReset, bool bidirectional)
     {
-        foreach (bool parallel in new[] { true, false })
+        foreach (bool? parallel in new bool?[] { true, false, null })
         {
             Helpers.WithTeamMode(parallel, () =>
             {

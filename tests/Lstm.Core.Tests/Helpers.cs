@@ -51,14 +51,18 @@ internal static class Helpers
         stream.WorkerAllocatedBytes + (other?.WorkerAllocatedBytes ?? 0) + GC.GetAllocatedBytesForCurrentThread();
 
     /// <summary>
-    /// Runs <paramref name="action"/> with teams pinned to parallel (true) or the one-thread fallback (false) on this
-    /// thread, and restores the default afterwards even if it throws ([ThreadStatic]: the next test on this thread
-    /// must not inherit the mode).
+    /// Runs <paramref name="action"/> with teams pinned to strictly parallel (true: member j runs share j), the
+    /// one-thread fallback (false), or shared (null: the library's own way, late shares taken by the caller, but
+    /// parallel even while another test's contention report would send runs to the calling thread) on this thread, and
+    /// restores the default afterwards even if it throws ([ThreadStatic]: the next test on this thread must not
+    /// inherit the mode).
     /// </summary>
-    public static void WithTeamMode(bool parallel, Action action)
+    public static void WithTeamMode(bool? parallel, Action action)
     {
         bool? before = Lstm.Core.Threading.Team.ForceParallel;
+        bool ignored = Lstm.Core.Threading.Team.IgnoreContention;
         Lstm.Core.Threading.Team.ForceParallel = parallel;
+        Lstm.Core.Threading.Team.IgnoreContention = parallel is null;
         try
         {
             action();
@@ -66,6 +70,7 @@ internal static class Helpers
         finally
         {
             Lstm.Core.Threading.Team.ForceParallel = before;
+            Lstm.Core.Threading.Team.IgnoreContention = ignored;
         }
     }
 

@@ -252,7 +252,8 @@ public class WorkerLifetimeTests
         {
             RecurrentNetwork threaded = RecurrentNetwork.Create(new RecurrentOptions(4, 128), i);
             threaded.Threads = 2;
-            threaded.Forward(new float[3 * 4], 3, 1); // H = 128 ≥ 64 per thread: the units split, on the kept team
+            // H = 128 ≥ 64 per thread: the units split, on the kept team (even if another test reported contention)
+            Helpers.WithTeamMode(parallel: null, () => threaded.Forward(new float[3 * 4], 3, 1));
             kept.Add(threaded);
         }
         Assert.Equal(workersBefore + streams + networks, Team.LiveWorkers); // one worker each

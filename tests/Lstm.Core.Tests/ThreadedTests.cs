@@ -25,7 +25,7 @@ public class ThreadedTests
     [MemberData(nameof(StreamCases))]
     public void SplitStream_EqualsOneThread_BitForBit(int threads, int hidden, int batch, bool lstm, bool peepholes)
     {
-        foreach (bool parallel in new[] { true, false })
+        foreach (bool? parallel in new bool?[] { true, false, null })
         {
             Helpers.WithTeamMode(parallel, () => SplitStreamCase(threads, hidden, batch, lstm, peepholes));
         }
@@ -98,7 +98,7 @@ public class ThreadedSequenceTests
     [MemberData(nameof(Cases))]
     public void Forward_OnSeveralThreads_EqualsOneThread_BitForBit(int threads, int hidden, int batch, int steps, bool lstm, bool bidirectional)
     {
-        foreach (bool parallel in new[] { true, false })
+        foreach (bool? parallel in new bool?[] { true, false, null })
         {
             Helpers.WithTeamMode(parallel, () => ForwardCase(threads, hidden, batch, steps, lstm, bidirectional));
         }
@@ -141,7 +141,7 @@ public class ThreadedTrainingTests
     [MemberData(nameof(Cases))]
     public void ForwardTrainingAndBackward_OnSeveralThreads_EqualOneThread_BitForBit(int threads, int batch, bool lstm, bool bidirectional, float dropout)
     {
-        foreach (bool parallel in new[] { true, false })
+        foreach (bool? parallel in new bool?[] { true, false, null })
         {
             Helpers.WithTeamMode(parallel, () => TrainingCase(threads, batch, lstm, bidirectional, dropout, 70));
         }
@@ -162,7 +162,7 @@ public class ThreadedTrainingTests
     [MemberData(nameof(UnitCases))]
     public void Backward_SplitByUnits_EqualsOneThread_BitForBit(int threads, int batch, int hidden, bool lstm, bool bidirectional, float dropout)
     {
-        foreach (bool parallel in new[] { true, false })
+        foreach (bool? parallel in new bool?[] { true, false, null })
         {
             Helpers.WithTeamMode(parallel, () => TrainingCase(threads, batch, lstm, bidirectional, dropout, hidden));
         }
@@ -252,7 +252,7 @@ public class ForwardIntoTests
     }
 }
 
-[Collection("Alone")] // timing-based: no other test may take the second core meanwhile
+[Collection("Alone")] // timing-based, and it resets the process-wide contention state: no other test may run meanwhile
 public class TeamTests
 {
     private sealed class SlowMember(int phases, int sleepMs) : Lstm.Core.Threading.ITeamJob
@@ -264,17 +264,29 @@ public class TeamTests
 
         public void Run(int member, int phase)
         {
-            if (member == 1 && sleepMs > 0) Thread.Sleep(sleepMs); // a core taken by another process
+            if (member == 1 && phase == 0 && sleepMs > 0) Thread.Sleep(sleepMs); // a core taken by another process
             Order[member, phase] = Interlocked.Increment(ref counter);
         }
     }
 
     [Fact]
-    public void AContendedTeam_RunsAloneForAWhile_InPhaseOrder()
+    public void AContendedTeam_RunsAloneForAWhile_InPhaseOrder_ThenTriesParallelAgain()
     {
+        Lstm.Core.Threading.Contention.Reset();
         using var team = new Lstm.Core.Threading.Team(2);
-        team.Run(new SlowMember(3, 0));                // wake the worker
-        team.Run(new SlowMember(3, 5));                // the worker is late at every barrier: contention
+        // The worker runs shares of its own first (strictly parallel runs wait for it), so that it counts as awake: a
+        // worker that is starting or waking is late without contention, and its lateness is not reported.
+        Helpers.WithTeamMode(parallel: true, () =>
+        {
+            for (int i = 0; i < 4; i++) team.Run(new SlowMember(3, 0));
+        });
+        Lstm.Core.Threading.Team.IgnoreContention = true; // parallel whatever another test reported
+        Lstm.Core.Threading.Contention.Reset();
+        long reports = Lstm.Core.Threading.Contention.Reports;
+        team.Run(new SlowMember(3, 5));                // share 1 of phase 0 takes 5 ms wherever it runs: contention
+        Lstm.Core.Threading.Team.IgnoreContention = false;
+        Assert.True(Lstm.Core.Threading.Contention.Reports > reports,
+            $"a 5 ms wait for a share is reported (taken shares {team.TakenShares}, reports {reports} → {Lstm.Core.Threading.Contention.Reports})");
         long before = team.AloneRuns;
         var alone = new SlowMember(3, 0);
         team.Run(alone);
@@ -284,7 +296,91 @@ public class TeamTests
             Assert.Equal((2 * phase) + 1, alone.Order[0, phase]);
             Assert.Equal((2 * phase) + 2, alone.Order[1, phase]);
         }
-        for (int i = 0; i < 5000 && team.AloneRuns == before + 1 + i; i++) team.Run(new SlowMember(1, 0));
-        Assert.True(team.AloneRuns < before + 1 + 4096, "the back-off ends: the team tries parallel again");
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        long last = team.AloneRuns;
+        while (waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            team.Run(new SlowMember(1, 0));
+            if (team.AloneRuns == last) break;         // this run was parallel
+            last = team.AloneRuns;
+        }
+        Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), "the window ends: the team tries parallel again");
+        Lstm.Core.Threading.Contention.Reset();
+    }
+
+    private sealed class WhoRan(int phases, int size) : Lstm.Core.Threading.ITeamJob
+    {
+        public readonly int[,] Thread = new int[size, phases];
+        public readonly int[,] Order = new int[size, phases];
+        private int counter;
+
+        public int Phases => phases;
+
+        public void Run(int member, int phase)
+        {
+            Thread[member, phase] = Environment.CurrentManagedThreadId;
+            Order[member, phase] = Interlocked.Increment(ref counter);
+        }
+    }
+
+    [Fact]
+    public void AWorkerThatNeverRuns_DoesNotHoldTheCaller_WhoTakesItsShares()
+    {
+        using var team = new Lstm.Core.Threading.Team(3);
+        team.HoldWorkers = true; // as if the scheduler never gave the workers a core
+        bool ignored = Lstm.Core.Threading.Team.IgnoreContention;
+        Lstm.Core.Threading.Team.IgnoreContention = true;
+        try
+        {
+            var job = new WhoRan(4, 3);
+            team.Run(job);
+            Assert.Equal(2 * 4, team.TakenShares);
+            for (int phase = 0; phase < 4; phase++)
+            {
+                for (int member = 0; member < 3; member++)
+                {
+                    Assert.Equal(Environment.CurrentManagedThreadId, job.Thread[member, phase]);
+                    Assert.Equal((3 * phase) + member + 1, job.Order[member, phase]); // phase by phase
+                }
+            }
+            team.HoldWorkers = false;
+            Helpers.WithTeamMode(parallel: true, () =>
+            {
+                var strict = new WhoRan(2, 3);
+                team.Run(strict); // strictly parallel: each worker runs its own share again
+                Assert.NotEqual(Environment.CurrentManagedThreadId, strict.Thread[1, 1]);
+                Assert.NotEqual(strict.Thread[1, 1], strict.Thread[2, 1]);
+            });
+        }
+        finally
+        {
+            Lstm.Core.Threading.Team.IgnoreContention = ignored;
+            Lstm.Core.Threading.Contention.Reset();
+        }
+    }
+
+    [Fact]
+    public void StreamThreads_AreCappedAtOnePerMinUnitsPerThread()
+    {
+        const int floor = RecurrentNetwork.MinUnitsPerThread;
+        Assert.Equal(1, RecurrentNetwork.StreamParts(32, 2, floor));
+        Assert.Equal(1, RecurrentNetwork.StreamParts(127, 2, floor));
+        Assert.Equal(2, RecurrentNetwork.StreamParts(128, 2, floor));
+        Assert.Equal(3, RecurrentNetwork.StreamParts(200, 4, floor));
+        Assert.Equal(2, RecurrentNetwork.StreamParts(512, 2, floor));
+        int lowered = RecurrentNetwork.StreamUnitsPerThread;
+        RecurrentNetwork.StreamUnitsPerThread = floor; // the library's own rule, end to end (no other test runs meanwhile)
+        try
+        {
+            using var small = RecurrentNetwork.Create(new RecurrentOptions(4, 64), 1);
+            using var large = RecurrentNetwork.Create(new RecurrentOptions(4, 128), 1);
+            using StreamState one = small.CreateStream(8, threads: 2), two = large.CreateStream(1, threads: 2);
+            Assert.Equal(1, one.Threads);
+            Assert.Equal(2, two.Threads);
+        }
+        finally
+        {
+            RecurrentNetwork.StreamUnitsPerThread = lowered;
+        }
     }
 }

@@ -1,0 +1,361 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+
+namespace Lstm.Core.Threading;
+
+/// <summary>
+/// The workers of a <see cref="Team"/> and how a run is shared among them. Each share of each phase is claimed once,
+/// by an atomic compare-and-swap on its slot: the calling thread claims share 0, worker j share j. The caller never
+/// waits for a share nobody has started: once its own share is done, it gives a late worker
+/// <see cref="GraceTicks"/> and then claims and runs that share itself. It waits only for shares a worker is running,
+/// and a wait far longer than its own share (<see cref="SlowWaitTicks"/> + half of it) means the scheduler took the
+/// worker's core: the caller then claims every share left in the run, and reports <see cref="Contention"/>, so that
+/// runs stay on their calling threads for a while and idle workers block at once instead of spinning against the
+/// load. Waiting workers spin briefly, then yield, then block. Not reentrant: one run at a time, from one calling
+/// thread. Holds no reference to its owner, nor to a job after its run.
+/// </summary>
+internal sealed class Crew
+{
+    private const int SpinIterations = 4_000;   // ~20-50 µs of pause instructions before yielding the core
+    private const int YieldIterations = 2_000;  // then ~1 ms of Thread.Yield before an idle worker blocks
+    private const int Stride = 16;              // longs between two shares' claim slots: one 128-byte line each
+
+    /// <summary>
+    /// How long a worker may take to claim its share after the caller finished its own: a worker that is spinning
+    /// claims within a microsecond of the run's start, so one that has not in 5 µs is not running.
+    /// </summary>
+    private static readonly long GraceTicks = Contention.Ticks(TimeSpan.FromMicroseconds(5));
+
+    /// <summary>
+    /// A wait for a started share that outlasts this plus half the caller's own share is the scheduler's doing (shares
+    /// of a phase are equal work; a time slice is milliseconds), not an imbalance.
+    /// </summary>
+    private static readonly long SlowWaitTicks = Contention.Ticks(TimeSpan.FromMicroseconds(50));
+
+    private static int liveWorkers;
+
+    private readonly object gate = new();
+    private readonly long[] workerAllocated;    // per worker: bytes its thread allocated since it started
+    private readonly long[] claims;             // [Size · Stride]: the phase number + 1 a share was last claimed in
+    private long completed;                     // shares run to the end, over all parallel runs: phase p is done at (p + 1) · Size
+    private long nextPhase;                     // the first phase number of the next parallel run (caller only)
+    private int sleepers;
+    private int ready;                          // workers that have run a share (their thread started, their code compiled)
+    private bool stopped;
+    private ExceptionDispatchInfo? failure;     // the run's first exception
+
+    // The run, published under a sequence lock: generation is odd while these change.
+    private int generation;
+    private ITeamJob? job;
+    private long runFirstPhase;
+    private int runPhases;
+    private bool runStrict;
+
+    public Crew(int size)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        Size = size;
+        workerAllocated = new long[size - 1];
+        claims = new long[size * Stride];
+        for (int i = 0; i < size - 1; i++)
+        {
+            int member = i + 1;
+            Interlocked.Increment(ref liveWorkers);
+            new Thread(() => Work(member)) { IsBackground = true, Name = $"lstm team {member}/{size}" }.Start();
+        }
+    }
+
+    public static int LiveWorkers => Volatile.Read(ref liveWorkers);
+
+    public int Size { get; }
+
+    public long AloneRuns { get; private set; }
+
+    public long TakenShares { get; private set; }
+
+    public bool HoldWorkers { get; set; }
+
+    public long WorkerAllocatedBytes
+    {
+        get
+        {
+            long sum = 0;
+            for (int i = 0; i < workerAllocated.Length; i++) sum += Volatile.Read(ref workerAllocated[i]);
+            return sum;
+        }
+    }
+
+    public void Run(ITeamJob work)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref stopped), typeof(Team)); // its workers are gone
+        bool? force = Team.ForceParallel;
+        if (Size == 1 || force == false)
+        {
+            RunAlone(work);
+            return;
+        }
+        if (Team.PrefersAlone)
+        {
+            AloneRuns++;
+            RunAlone(work);
+            return;
+        }
+        int phases = work.Phases;
+        if (phases == 0)
+        {
+            return;
+        }
+        bool strict = force == true;
+        // A worker that is waking up (or has not run its first share: thread start, JIT) is late by up to a
+        // millisecond: not contention.
+        bool wasAsleep = Volatile.Read(ref sleepers) > 0 || Volatile.Read(ref ready) < Size - 1;
+        long first = nextPhase;
+        nextPhase = first + phases;
+        Interlocked.Increment(ref generation); // odd: publishing
+        job = work;
+        runFirstPhase = first;
+        runPhases = phases;
+        runStrict = strict;
+        Interlocked.Increment(ref generation); // even: published
+        // A worker counts itself asleep (Interlocked) before it reads the generation, so either it sees the new one or
+        // this sees it and wakes it. No wake-up is lost.
+        if (Volatile.Read(ref sleepers) > 0)
+        {
+            lock (gate) Monitor.PulseAll(gate);
+        }
+        bool greedy = false;
+        try
+        {
+            for (int phase = 0; phase < phases; phase++)
+            {
+                long number = first + phase;
+                long started = Stopwatch.GetTimestamp();
+                Claim(0, number);
+                RunShare(work, 0, phase, member: 0);
+                long own = Stopwatch.GetTimestamp() - started;
+                for (int share = 1; share < Size && !strict; share++)
+                {
+                    if (TakeIfLate(work, share, phase, number, greedy) && !wasAsleep && !greedy)
+                    {
+                        greedy = true; // a worker that is not running: take the rest of the run
+                        Contention.Report();
+                    }
+                }
+                long waitFrom = Stopwatch.GetTimestamp();
+                var spinner = new Spinner();
+                while (Volatile.Read(ref completed) < (number + 1) * Size)
+                {
+                    spinner.Spin();
+                }
+                if (!strict && !greedy && Stopwatch.GetTimestamp() - waitFrom > SlowWaitTicks + (own / 2))
+                {
+                    greedy = true; // a worker was descheduled mid-share
+                    Contention.Report();
+                }
+            }
+        }
+        finally
+        {
+            job = null; // a late worker that read the run still holds it; no new reader can
+        }
+        Interlocked.Exchange(ref failure, null)?.Throw();
+    }
+
+    /// <summary>Lets the workers end: sleeping ones are woken, spinning ones see it at their next spin. Idempotent.</summary>
+    public void Stop()
+    {
+        lock (gate)
+        {
+            Volatile.Write(ref stopped, true);
+            Monitor.PulseAll(gate);
+        }
+    }
+
+    private void RunAlone(ITeamJob work)
+    {
+        for (int phase = 0; phase < work.Phases; phase++)
+        {
+            for (int member = 0; member < Size; member++)
+            {
+                work.Run(member, phase);
+            }
+        }
+    }
+
+    // The caller's turn at a worker's share: wait up to the grace (none when greedy) for the worker to claim it, then
+    // claim and run it here. True when the caller ran it.
+    private bool TakeIfLate(ITeamJob work, int share, int phase, long number, bool greedy)
+    {
+        long from = Stopwatch.GetTimestamp();
+        while (!greedy && Volatile.Read(ref claims[share * Stride]) <= number)
+        {
+            if (Stopwatch.GetTimestamp() - from > GraceTicks)
+            {
+                break;
+            }
+            Thread.SpinWait(1);
+        }
+        if (!TryClaim(share, number))
+        {
+            return false;
+        }
+        TakenShares++;
+        RunShare(work, share, phase, member: 0);
+        return true;
+    }
+
+    private bool TryClaim(int share, long number)
+    {
+        ref long slot = ref claims[share * Stride];
+        long seen = Volatile.Read(ref slot);
+        return seen <= number && Interlocked.CompareExchange(ref slot, number + 1, seen) == seen;
+    }
+
+    private void Claim(int share, long number) => Volatile.Write(ref claims[share * Stride], number + 1); // share 0: the caller's alone
+
+    // After a failure the rest of the run is skipped (it may read what the failed share did not write), but every
+    // claimed share still counts as completed, or the run would wait for it for ever.
+    private void RunShare(ITeamJob work, int share, int phase, int member)
+    {
+        try
+        {
+            if (Volatile.Read(ref failure) is null)
+            {
+                work.Run(share, phase);
+            }
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null);
+        }
+        finally
+        {
+            if (member > 0)
+            {
+                // Published before the share counts as done, so the caller reads it up to date after Run.
+                Volatile.Write(ref workerAllocated[member - 1], GC.GetAllocatedBytesForCurrentThread() - workerStartBytes);
+            }
+            Interlocked.Increment(ref completed);
+        }
+    }
+
+    [ThreadStatic]
+    private static long workerStartBytes;
+
+    private void Work(int member)
+    {
+        workerStartBytes = GC.GetAllocatedBytesForCurrentThread();
+        try
+        {
+            int seen = 0;
+            bool counted = false;
+            while (true)
+            {
+                if (!WaitForRun(seen))
+                {
+                    return;
+                }
+                int g = Volatile.Read(ref generation);
+                if ((g & 1) != 0)
+                {
+                    continue; // being published
+                }
+                ITeamJob? work = job;
+                long first = runFirstPhase;
+                int phases = runPhases;
+                bool strict = runStrict;
+                if (Volatile.Read(ref generation) != g)
+                {
+                    continue;
+                }
+                seen = g;
+                if (work is not null && RunPhases(work, member, first, phases, strict, g) && !counted)
+                {
+                    counted = true;
+                    Interlocked.Increment(ref ready);
+                }
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref liveWorkers);
+        }
+    }
+
+    // This worker's share of every phase of a run it read, each once the phase before it is done. A run that ended
+    // meanwhile has every share claimed already, so a late worker claims nothing and only runs through.
+    private bool RunPhases(ITeamJob work, int member, long first, int phases, bool strict, int g)
+    {
+        bool ran = false;
+        for (int phase = 0; phase < phases; phase++)
+        {
+            long number = first + phase;
+            var spinner = new Spinner();
+            while (Volatile.Read(ref completed) < number * Size)
+            {
+                if (Volatile.Read(ref generation) != g || Volatile.Read(ref stopped))
+                {
+                    return ran; // the caller took the rest and moved on
+                }
+                spinner.Spin();
+            }
+            if (HoldWorkers && !strict)
+            {
+                continue;
+            }
+            if (TryClaim(member, number))
+            {
+                RunShare(work, member, phase, member);
+                ran = true;
+            }
+        }
+        return ran;
+    }
+
+    // Spin, then yield, then block until the generation moves past `seen`; while contention is reported, block at once
+    // (a spinning worker would take time from the load and from the caller). False once stopped.
+    private bool WaitForRun(int seen)
+    {
+        var spinner = new Spinner();
+        while (Volatile.Read(ref generation) == seen)
+        {
+            if (!spinner.Spin() || Contention.Active)
+            {
+                lock (gate)
+                {
+                    Interlocked.Increment(ref sleepers);
+                    while (Volatile.Read(ref generation) == seen && !stopped)
+                    {
+                        Monitor.Wait(gate);
+                    }
+                    Interlocked.Decrement(ref sleepers);
+                }
+                spinner = new Spinner();
+            }
+            if (Volatile.Read(ref stopped))
+            {
+                return false;
+            }
+        }
+        return !Volatile.Read(ref stopped);
+    }
+
+    /// <summary>Spin, then yield; <see cref="Spin"/> returns false once yielding has gone on long enough to block.</summary>
+    private struct Spinner
+    {
+        private int count;
+
+        public bool Spin()
+        {
+            if (count < SpinIterations)
+            {
+                Thread.SpinWait(8);
+            }
+            else
+            {
+                Thread.Yield();
+            }
+            return ++count < SpinIterations + YieldIterations;
+        }
+    }
+}
