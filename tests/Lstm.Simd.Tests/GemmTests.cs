@@ -162,6 +162,44 @@ public class GemmTests
         }
     }
 
+    public static TheoryData<SimdPath, int> PathsAndChunkRows()
+    {
+        var data = new TheoryData<SimdPath, int>();
+        foreach (SimdPath p in SimdPaths.Available)
+        {
+            foreach (int m in new[] { 63, 64, 65, 128, 129, 200 })
+            {
+                data.Add(p, m);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PathsAndChunkRows))]
+    public void AccumulateWeightGradient_IsOneFmaChainOverTheRows_WhateverItsChunks(SimdPath path, int m)
+    {
+        // The rows go through in chunks (64 here); the chunk must not show in the bits: every element is the same
+        // single FMA chain as a plain loop over all m rows in order.
+        const int n = 70, k = 33;
+        float[] dc = TestData.Uniform(m * n, 21), a = TestData.Uniform(m * k, 22), dw = TestData.Uniform(n * k, 23);
+        float[] expected = (float[])dw.Clone();
+        for (int j = 0; j < n; j++)
+        {
+            for (int kk = 0; kk < k; kk++)
+            {
+                float acc = expected[(j * k) + kk];
+                for (int i = 0; i < m; i++)
+                {
+                    acc = MathF.FusedMultiplyAdd(dc[(i * n) + j], a[(i * k) + kk], acc);
+                }
+                expected[(j * k) + kk] = acc;
+            }
+        }
+        Gemm.AccumulateWeightGradient(dc, a, m, n, k, dw, path);
+        TestData.AssertBitwiseEqual(expected, dw, $"dW on {path}, m = {m}");
+    }
+
     [Theory]
     [MemberData(nameof(TestData.Paths), MemberType = typeof(TestData))]
     public void StridedOperands_GiveTheSameAsDenseOnes(SimdPath path)
