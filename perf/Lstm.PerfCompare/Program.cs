@@ -8,7 +8,8 @@ using Lstm.PerfCompare;
 //                                                      benchmark measuring the machine (e.g. Limits.FmaPeakVector512)
 //                                                      whose base/diff ratio rescales the diff first
 //   readme [--results DIR] [--readme README.md]         rewrite the README's performance table from DIR's newest
-//                                                      peers-*.json (default: perf/results/<this CPU>)
+//                                                      peers-*.json (default: perf/results/<this CPU>), and its
+//                                                      threads table from the newest threads-*.json (--cases grid)
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.WriteLine("usage: compare BASE DIFF [--threshold 5%] [--alpha 0.001] [--normalize-by NAME] | readme [--results DIR] [--readme README.md] [--runs 3]");
@@ -34,6 +35,16 @@ if (args[0] == "readme")
     }
     ReadmeTable.Write(readme, ReadmeTable.Build(idle, loaded));
     Console.WriteLine($"{readme}: performance table from {string.Join(", ", idle)}{(loaded.Count == 0 ? "" : " and " + string.Join(", ", loaded))}");
+    // The threads grid (`--cases grid`), when there are runs of it.
+    List<string> Grid(bool loadedRuns) => Directory.EnumerateFiles(dir, "threads-*.json")
+        .Where(f => f.Contains("-loaded", StringComparison.Ordinal) == loadedRuns && !f.Contains("-quick", StringComparison.Ordinal))
+        .Order(StringComparer.Ordinal).TakeLast(count).ToList();
+    List<string> gridIdle = Grid(false), gridLoaded = Grid(true);
+    if (gridIdle.Count > 0)
+    {
+        ReadmeTable.Write(readme, ThreadsTable.Build(gridIdle, gridLoaded), ThreadsTable.Begin, ThreadsTable.End);
+        Console.WriteLine($"{readme}: threads table from {string.Join(", ", gridIdle.Concat(gridLoaded))}");
+    }
     return 0;
 }
 

@@ -136,15 +136,15 @@ internal static class ReadmeTable
         return t is { } x ? $"{x.text}: {(x.met ? "met" : "**not met**")}" : "";
     }
 
-    public static void Write(string readmePath, string table)
+    public static void Write(string readmePath, string table, string begin = Begin, string end = End)
     {
         string text = File.ReadAllText(readmePath);
-        int begin = text.IndexOf(Begin, StringComparison.Ordinal), end = text.IndexOf(End, StringComparison.Ordinal);
-        if (begin < 0 || end < begin)
+        int b = text.IndexOf(begin, StringComparison.Ordinal), e = text.IndexOf(end, StringComparison.Ordinal);
+        if (b < 0 || e < b)
         {
-            throw new InvalidDataException($"{readmePath} has no {Begin} … {End} section to fill.");
+            throw new InvalidDataException($"{readmePath} has no {begin} … {end} section to fill.");
         }
-        string updated = string.Concat(text.AsSpan(0, begin + Begin.Length), "\n", table, text.AsSpan(end));
+        string updated = string.Concat(text.AsSpan(0, b + begin.Length), "\n", table, text.AsSpan(e));
         string temp = readmePath + ".tmp";
         File.WriteAllText(temp, updated);
         File.Move(temp, readmePath, overwrite: true);
