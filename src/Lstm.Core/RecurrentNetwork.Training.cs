@@ -20,47 +20,12 @@ public sealed partial class RecurrentNetwork
     {
         ThrowUnlessFloat32(nameof(CreateTrace));
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        RecurrentOptions o = Options;
-        if (o.ProjectionSize > 0)
+        if (Options.ProjectionSize > 0)
         {
             throw new NotSupportedException("A reusable trace for a network with projections is not supported yet; use ForwardTraining.");
         }
-        ShapeCheck.NonNegative(steps, nameof(steps));
-        ShapeCheck.NonNegative(batch, nameof(batch));
-        int l = o.Layers, d = o.Directions, h = o.HiddenSize, gh = o.Gates * h;
-        int rows = ShapeCheck.Elements(nameof(steps), "the rows steps × batch", steps, batch);
-        ShapeCheck.Elements(nameof(steps), "the gate buffer steps × batch × gates·hidden", steps, batch, gh);
-        ShapeCheck.Elements(nameof(steps), "a layer's output steps × batch × directions·hidden", steps, batch, o.OutputSize);
-        ShapeCheck.Elements(nameof(steps), "the input steps × batch × input", steps, batch, o.InputSize);
-        int state = ShapeCheck.Elements(nameof(batch), "the states directions·layers × batch × hidden", d * l, batch, h);
-        bool lstm = o.HasCellState;
-        var inputs = new float[l][];
-        var outputs = new float[l][];
-        var gates = new float[l * d][];
-        var cells = new float[l * d][];
-        inputs[0] = new float[rows * o.InputSize];
-        for (int layer = 0; layer < l; layer++)
-        {
-            outputs[layer] = new float[rows * o.OutputSize];
-            if (layer > 0)
-            {
-                inputs[layer] = outputs[layer - 1]; // a masked copy instead while dropout is on
-            }
-            for (int dir = 0; dir < d; dir++)
-            {
-                gates[(layer * d) + dir] = new float[rows * gh];
-                cells[(layer * d) + dir] = o.Cell != CellKind.Rnn ? new float[rows * h] : []; // c_t, or what a GRU's backward reads
-            }
-        }
-        var result = new SequenceOutput(o.BatchFirst ? new float[rows * o.OutputSize] : outputs[l - 1], new float[state], lstm ? new float[state] : []);
-        return new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, new float[state], lstm ? new float[state] : [])
-        {
-            DropoutMasks = new float[]?[l],
-            MaskBuffers = new float[]?[l],
-            MaskedInputs = new float[]?[l],
-            Owner = this,
-            Workspace = new TrainingWorkspace(o, steps, batch),
-        };
+        CheckSequenceSizes(steps, batch, checkInput: true);
+        return NewTrace(steps, batch, BufferSource.Owned, packing: null, owned: true); // RecurrentNetwork.Forward.cs
     }
 
     /// <summary>
@@ -68,7 +33,7 @@ public sealed partial class RecurrentNetwork
     /// into a trace from <see cref="CreateTrace"/> (its steps and batch): the same values bit for bit, and no allocation
     /// once the trace has run a pass (with dropout: a pass with dropout). With <see cref="Threads"/> &gt; 1 it splits the
     /// rows at 16 per thread and more, and below that the hidden units when H ≥ <see cref="MinUnitsPerThread"/> per
-    /// thread (as <c>Forward</c> does; the pooled <c>ForwardTraining</c> splits rows only).
+    /// thread, as <c>ForwardTraining</c> does: the same pass (RecurrentNetwork.Forward.cs) into buffers this trace owns.
     /// </summary>
     public void ForwardTrainingInto(TrainingTrace trace, ReadOnlySpan<float> x, ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default,
         float dropout = 0, Training.SeededRandom? random = null)
@@ -81,115 +46,9 @@ public sealed partial class RecurrentNetwork
         {
             throw new ArgumentException("trace: a trace from this network's CreateTrace is needed (this one is pooled, or another network's).", nameof(trace));
         }
-        if (dropout is < 0 or >= 1 || float.IsNaN(dropout))
-        {
-            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1).");
-        }
-        if (dropout > 0 && random is null)
-        {
-            throw new ArgumentNullException(nameof(random), "Dropout needs a seeded random source.");
-        }
-        RecurrentOptions o = Options;
-        int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize, rows = steps * batch;
-        ShapeCheck.Exact(x, nameof(x), o.BatchFirst ? [batch, steps, o.InputSize] : [steps, batch, o.InputSize]);
-        ShapeCheck.ExactOrEmpty(h0, nameof(h0), d * l, batch, h);
-        ShapeCheck.ExactOrEmpty(c0, nameof(c0), d * l, batch, h);
-        if (!o.HasCellState && !c0.IsEmpty)
-        {
-            throw new ArgumentException($"{NoCellState(o)}; c0 must be empty.", nameof(c0));
-        }
-        Fill(trace.H0, h0);
-        Fill(trace.C0, c0);
-        if (CheckFinite)
-        {
-            new FiniteProbe(nameof(h0), 0, 0, -1).Rows(trace.H0, d * l * batch, h, h);
-            new FiniteProbe(nameof(c0), 0, 0, -1).Rows(trace.C0, trace.C0.Length / h, h, h);
-        }
-        float[] input = trace.LayerInputs[0];
-        Layout.ToTimeMajor(x, steps, batch, o.InputSize, o.BatchFirst, input);
-        for (int t = 0; CheckFinite && t < steps; t++)
-        {
-            new FiniteProbe(nameof(x), 0, 0, t).Rows(input.AsSpan(t * batch * o.InputSize), batch, o.InputSize, o.InputSize);
-        }
-        bool threaded = Threads > 1 && !CheckFinite && rows > 0 && !o.Peepholes;
-        for (int layer = 0; layer < l; layer++)
-        {
-            float[] y = trace.LayerOutputs[layer];
-            for (int dir = 0; dir < d; dir++)
-            {
-                int slot = (layer * d) + dir, state = slot * batch * h;
-                bool rowsSplit = threaded && batch >= SplitSequence.RowsPerMemberForBatchSplit * Threads;
-                bool unitsSplit = threaded && o.Cell != CellKind.Gru && h >= MinUnitsPerThread * Threads && TrainingForwardUnits.CanSplit(Packed(layer, dir), Threads);
-                if (rowsSplit || unitsSplit)
-                {
-                    Team team = TryTeam();
-                    try
-                    {
-                        if (rowsSplit)
-                        {
-                            trace.Workspace!.RowsForward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, state, KernelPath);
-                        }
-                        else
-                        {
-                            trace.Workspace!.UnitsForward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, state, KernelPath);
-                        }
-                    }
-                    finally
-                    {
-                        ReturnTeam(team);
-                    }
-                    continue;
-                }
-                var buffers = new SequencePass.Buffers
-                {
-                    X = trace.LayerInputs[layer],
-                    Y = y,
-                    Gates = trace.Gates[slot],
-                    C = trace.Cells[slot],
-                    H0 = trace.H0.AsSpan(state, batch * h),
-                    C0 = o.Cell == CellKind.Lstm ? trace.C0.AsSpan(state, batch * h) : default,
-                    KeepAllC = true,
-                };
-                SequencePass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, trace.Result.Hn.AsSpan(state, batch * h),
-                    o.Cell == CellKind.Lstm ? trace.Result.Cn.AsSpan(state, batch * h) : default, KernelPath, CheckFinite ? layer : -1);
-            }
-            if (layer < l - 1)
-            {
-                trace.DropoutMasks[layer] = dropout > 0 ? DrawMask(trace, layer, dropout, random!) : null;
-                trace.LayerInputs[layer + 1] = dropout > 0 ? trace.MaskedInputs[layer]! : y;
-            }
-        }
-        if (o.BatchFirst)
-        {
-            Layout.FromTimeMajor(trace.LayerOutputs[l - 1], steps, batch, o.OutputSize, o.BatchFirst, trace.Result.Output);
-        }
-    }
-
-    // Inverted dropout on layer's output, drawn exactly as the pooled pass draws it (same order, same bits).
-    private static float[] DrawMask(TrainingTrace trace, int layer, float dropout, Training.SeededRandom random)
-    {
-        float[] y = trace.LayerOutputs[layer];
-        float[] mask = trace.MaskBuffers[layer] ??= new float[y.Length];
-        float[] masked = trace.MaskedInputs[layer] ??= new float[y.Length];
-        float kept = 1 / (1 - dropout);
-        for (int i = 0; i < y.Length; i++)
-        {
-            mask[i] = random.NextDouble() < dropout ? 0f : kept;
-            masked[i] = y[i] * mask[i];
-        }
-        return mask;
-    }
-
-    private static void Fill(Span<float> into, ReadOnlySpan<float> from)
-    {
-        if (from.IsEmpty)
-        {
-            into.Clear();
-        }
-        else
-        {
-            from.CopyTo(into);
-        }
+        CheckDropout(dropout, random);
+        CheckSequenceInputs(x, trace.Steps, trace.Batch, h0, c0);
+        ForwardTrainingPass(trace, x, h0, c0, dropout, random); // RecurrentNetwork.Forward.cs
     }
 
     /// <summary>
@@ -206,19 +65,9 @@ public sealed partial class RecurrentNetwork
         ThrowUnlessFloat32(nameof(BackwardInto));
         ObjectDisposedException.ThrowIf(trace.Disposed, trace);
         ObjectDisposedException.ThrowIf(IsDisposed, this);
+        CheckGradientShapes(trace, dy, dhn, dcn, gradients);
         RecurrentOptions o = Options;
         int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize;
-        if (trace.LayerOutputs.Length != l || gradients.Infos.Count != parameters.Infos.Count || (trace.Owner is { } owner && owner != this))
-        {
-            throw new ArgumentException("The trace or the gradients belong to a network of another shape.", nameof(trace));
-        }
-        ShapeCheck.Exact(dy, nameof(dy), o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
-        ShapeCheck.ExactOrEmpty(dhn, nameof(dhn), d * l, batch, h);
-        ShapeCheck.ExactOrEmpty(dcn, nameof(dcn), d * l, batch, h);
-        if (!o.HasCellState && !dcn.IsEmpty)
-        {
-            throw new ArgumentException($"{NoCellState(o)}; dcn must be empty.", nameof(dcn));
-        }
         if (o.ProjectionSize > 0 || trace.Packing is not null)
         {
             throw new NotSupportedException("BackwardInto does not support projections or variable lengths yet; use Backward.");
