@@ -239,7 +239,7 @@ public sealed partial class RecurrentNetwork
         Layout.ToTimeMajor(x, steps, batch, o.InputSize, o.BatchFirst, input);
         if (packing is not null)
         {
-            packing.SortSteps(input, steps, o.InputSize);
+            packing.Sort(input, steps, o.InputSize);
             packing.SortRows(h0All, o.HiddenStateSize);
             packing.SortRows(c0All, o.HiddenSize);
         }
@@ -290,62 +290,5 @@ public sealed partial class RecurrentNetwork
         {
             from.CopyTo(into);
         }
-    }
-
-    /// <summary>
-    /// A trace's buffers for a pass of <paramref name="steps"/> × <paramref name="batch"/> (sizes checked by the caller):
-    /// per layer its input [T·B, in] and output [T·B, D·H'], per layer-direction the gates [T·B, G·H], c_t [T·B, H]
-    /// (a GRU: what its backward pass reads) and with projections o ⊙ tanh(c) [T·B, H], h0 and c0, and the result
-    /// y, hn, cn (the top layer's output is y itself when neither layout nor row order changes it).
-    /// <paramref name="owned"/>: <see cref="CreateTrace"/>'s, which also owns the backward pass's workspace.
-    /// </summary>
-    private TrainingTrace NewTrace(int steps, int batch, BufferSource source, Packing? packing, bool owned)
-    {
-        RecurrentOptions o = Options;
-        int l = o.Layers, d = o.Directions, h = o.HiddenSize, rows = steps * batch, n = rows * o.OutputSize, states = d * l * batch;
-        var inputs = new float[l][];
-        var outputs = new float[l][];
-        var gates = new float[l * d][];
-        var cells = new float[l * d][];
-        float[][] raws = o.ProjectionSize > 0 ? new float[l * d][] : [];
-        bool topIsResult = !o.BatchFirst && packing is null;
-        inputs[0] = source.Get(rows * o.InputSize);
-        for (int layer = 0; layer < l; layer++)
-        {
-            outputs[layer] = layer == l - 1 && topIsResult ? new float[n] : source.Get(n);
-            if (layer > 0)
-            {
-                inputs[layer] = outputs[layer - 1]; // a masked copy instead while dropout is on
-            }
-            for (int dir = 0; dir < d; dir++)
-            {
-                int slot = (layer * d) + dir;
-                gates[slot] = source.Get(rows * o.Gates * h);
-                cells[slot] = o.Cell != CellKind.Rnn ? source.Get(rows * h) : [];
-                if (raws.Length > 0)
-                {
-                    raws[slot] = source.Get(rows * h);
-                }
-            }
-        }
-        float[] hn = new float[states * o.HiddenStateSize], cn = o.HasCellState ? new float[states * h] : [];
-        var result = new SequenceOutput(topIsResult ? outputs[l - 1] : new float[n], hn, cn)
-        {
-            OutputLengths = o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize],
-            StateLengths = [d * l, batch, o.HiddenStateSize],
-            CellLengths = [d * l, batch, h],
-        };
-        float[] h0 = new float[states * o.HiddenStateSize], c0 = o.HasCellState ? new float[states * h] : [];
-        return new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, h0, c0)
-        {
-            DropoutMasks = new float[]?[l],
-            MaskBuffers = new float[]?[l],
-            MaskedInputs = new float[]?[l],
-            RawHidden = raws,
-            Packing = packing,
-            Source = source,
-            Owner = owned ? this : null,
-            Workspace = owned ? new TrainingWorkspace(o, steps, batch) : null,
-        };
     }
 }

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Lstm.Core;
 
 public sealed partial class RecurrentNetwork
@@ -48,88 +46,6 @@ public sealed partial class RecurrentNetwork
         ThrowIfLengthsUnsupported();
         CheckDropout(dropout, random);
         return Train(x, steps, batch, h0, c0, dropout, random, Packing.Of(lengths, steps, batch));
-    }
-
-    // A variable-length batch's backward pass (its trace is in sorted row order), on the calling thread.
-    private InputGradients BackwardPackedBatch(TrainingTrace trace, Packing packing, ReadOnlySpan<float> dy, ReadOnlySpan<float> dhn, ReadOnlySpan<float> dcn, ParameterSet gradients)
-    {
-        ArgumentNullException.ThrowIfNull(gradients);
-        ThrowUnlessFloat32(nameof(Backward));
-        ObjectDisposedException.ThrowIf(trace.Disposed, trace);
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
-        CheckGradientShapes(trace, dy, dhn, dcn, gradients);
-        RecurrentOptions o = Options;
-        int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize;
-        int rows = steps * batch; // the forward pass that made the trace checked that T·B·G·H fits an array
-
-        float[] dh0 = new float[d * l * batch * h], dc0 = !o.HasCellState ? [] : new float[d * l * batch * h];
-        var borrowed = new List<float[]>();
-        try
-        {
-            int n = rows * o.OutputSize;
-            float[] dAbove = ArrayPool<float>.Shared.Rent(n);
-            borrowed.Add(dAbove);
-            Layout.ToTimeMajor(dy, steps, batch, o.OutputSize, o.BatchFirst, dAbove);
-            // Into the trace's sorted row order; dhn and dcn as sorted copies.
-            packing.ToSorted(dAbove, steps, o.OutputSize, [], [], h);
-            float[] sortedDhn = dhn.ToArray(), sortedDcn = dcn.ToArray();
-            packing.ToSorted([], steps, 0, sortedDhn, sortedDcn, h);
-            dhn = sortedDhn;
-            dcn = sortedDcn;
-            for (int layer = l - 1; layer >= 0; layer--)
-            {
-                if (layer < l - 1 && trace.DropoutMasks[layer] is { } mask)
-                {
-                    System.Numerics.Tensors.TensorPrimitives.Multiply(dAbove.AsSpan(0, n), mask, dAbove.AsSpan(0, n)); // through the dropout mask
-                }
-                int nx = rows * o.LayerInputSize(layer);
-                bool isResult = layer == 0 && !o.BatchFirst;
-                float[] dx = isResult ? new float[nx] : ArrayPool<float>.Shared.Rent(nx);
-                if (!isResult)
-                {
-                    borrowed.Add(dx);
-                    Array.Clear(dx, 0, nx); // dX accumulates over both directions
-                }
-                for (int dir = 0; dir < d; dir++)
-                {
-                    int slot = (layer * d) + dir, state = slot * batch * h;
-                    var buffers = new SequencePass.Buffers
-                    {
-                        X = trace.LayerInputs[layer],
-                        Y = trace.LayerOutputs[layer],
-                        Gates = trace.Gates[slot],
-                        C = trace.Cells[slot],
-                        H0 = trace.H0.AsSpan(state, batch * h),
-                        C0 = o.Cell == CellKind.Lstm ? trace.C0.AsSpan(state, batch * h) : default,
-                        KeepAllC = true,
-                    };
-                    var grads = new SequencePass.Gradients
-                    {
-                        DY = dAbove.AsSpan(0, n),
-                        DX = dx.AsSpan(0, nx),
-                        Dhn = dhn.IsEmpty ? default : dhn.Slice(state, batch * h),
-                        Dcn = dcn.IsEmpty ? default : dcn.Slice(state, batch * h),
-                        Dh0 = dh0.AsSpan(state, batch * h),
-                        Dc0 = o.Cell == CellKind.Lstm ? dc0.AsSpan(state, batch * h) : default,
-                        DWih = gradients.Get(layer, dir, ParameterRole.WeightIh),
-                        DWhh = gradients.Get(layer, dir, ParameterRole.WeightHh),
-                        DBih = gradients.GetOrEmpty(layer, dir, ParameterRole.BiasIh),
-                        DBhh = gradients.GetOrEmpty(layer, dir, ParameterRole.BiasHh),
-                        DPeep = o.Peepholes ? gradients.Get(layer, dir, ParameterRole.Peephole) : [],
-                    };
-                    buffers.Alive = packing.Alive;
-                    SequencePass.BackwardPacked(o, Packed(layer, dir), dir, steps, batch, buffers, grads, KernelPath);
-                }
-                dAbove = dx;
-                n = nx;
-            }
-            dAbove = packing.FromSorted(dAbove, steps, o.InputSize, dh0, dc0, h);
-            return new InputGradients(Layout.FromTimeMajor(dAbove, steps, batch, o.InputSize, o.BatchFirst), dh0, dc0);
-        }
-        finally
-        {
-            foreach (float[] a in borrowed) ArrayPool<float>.Shared.Return(a);
-        }
     }
 
     /// <summary>The batch rows sorted by length, longest first (stable), and how many are still going at each step.</summary>
@@ -190,8 +106,11 @@ public sealed partial class RecurrentNetwork
             SortRows(c0, h);
         }
 
-        /// <summary>Sorts the rows of seq [T, B, width] in place (seq may be longer: a pooled array).</summary>
-        public void SortSteps(float[] seq, int steps, int width) => Permute(seq, steps, width, toSorted: true);
+        /// <summary>Sorts the rows of the first <paramref name="groups"/> blocks [B, width] of a [·, B, width] array in place (it may be longer: a pooled array).</summary>
+        public void Sort(float[] a, int groups, int width) => Permute(a, groups, width, toSorted: true);
+
+        /// <summary>The inverse of <see cref="Sort"/>: rows back in the caller's order.</summary>
+        public void Unsort(float[] a, int groups, int width) => Permute(a, groups, width, toSorted: false);
 
         /// <summary>Sorts the rows of a [·, B, width] array in place (empty: nothing).</summary>
         public void SortRows(float[] a, int width) => Permute(a, a.Length / Math.Max(1, Batch * width), width, toSorted: true);

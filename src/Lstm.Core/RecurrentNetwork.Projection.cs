@@ -1,79 +1,49 @@
+using Lstm.Core.Threading;
+
 namespace Lstm.Core;
 
 public sealed partial class RecurrentNetwork
 {
     // An LSTM with projections: h (h0, hn, y) P wide and c (c0, cn) H wide, on one thread (Threads is not used);
     // ProjectionPass does the layer-direction work, on the live rows only with lengths. The forward pass is
-    // ForwardLayer's (RecurrentNetwork.Forward.cs).
-    private InputGradients BackwardProjected(TrainingTrace trace, ReadOnlySpan<float> dy, ReadOnlySpan<float> dhn, ReadOnlySpan<float> dcn, ParameterSet gradients)
+    // ForwardLayer's (RecurrentNetwork.Forward.cs); this is BackwardLayer's (RecurrentNetwork.Training.cs), on the
+    // job's trace and workspace, whose states are H wide (P of them used for h).
+    private static void BackwardProjectedLayer(in BackwardJob job, float[] dWhr)
     {
-        ArgumentNullException.ThrowIfNull(gradients);
-        CheckGradientShapes(trace, dy, dhn, dcn, gradients);
-        RecurrentOptions o = Options;
-        int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize, p = o.ProjectionSize, rows = steps * batch;
-        float[] dh0 = new float[d * l * batch * p], dc0 = new float[d * l * batch * h];
-        float[] dAbove = new float[rows * o.OutputSize];
-        Layout.ToTimeMajor(dy, steps, batch, o.OutputSize, o.BatchFirst, dAbove);
-        Packing? packing = trace.Packing;
-        if (packing is not null)
+        RecurrentOptions o = job.O;
+        int h = o.HiddenSize, p = o.ProjectionSize, b = job.Batch, m = job.Steps * b, layer = job.Layer, slot = job.Slot;
+        int hOffset = slot * b * p, cOffset = slot * b * h;
+        TrainingTrace trace = job.Trace;
+        TrainingWorkspace space = job.Space;
+        var buffers = new ProjectionPass.Buffers
         {
-            // Into the trace's sorted row order; dhn and dcn as sorted copies.
-            packing.SortRows(dAbove, o.OutputSize);
-            float[] sortedDhn = dhn.ToArray(), sortedDcn = dcn.ToArray();
-            packing.SortRows(sortedDhn, p);
-            packing.SortRows(sortedDcn, h);
-            dhn = sortedDhn;
-            dcn = sortedDcn;
-        }
-        for (int layer = l - 1; layer >= 0; layer--)
+            X = trace.LayerInputs[layer],
+            Y = trace.LayerOutputs[layer],
+            Gates = trace.Gates[slot],
+            C = trace.Cells[slot],
+            Raw = trace.RawHidden[slot],
+            H0 = trace.H0.AsSpan(hOffset, b * p),
+            C0 = trace.C0.AsSpan(cOffset, b * h),
+        };
+        var grads = new ProjectionPass.Gradients
         {
-            if (layer < l - 1 && trace.DropoutMasks[layer] is { } mask)
-            {
-                System.Numerics.Tensors.TensorPrimitives.Multiply(dAbove, mask, dAbove); // through the dropout mask
-            }
-            float[] dx = new float[rows * o.LayerInputSize(layer)];
-            for (int dir = 0; dir < d; dir++)
-            {
-                int slot = (layer * d) + dir;
-                var buffers = new ProjectionPass.Buffers
-                {
-                    X = trace.LayerInputs[layer],
-                    Y = trace.LayerOutputs[layer],
-                    Gates = trace.Gates[slot],
-                    C = trace.Cells[slot],
-                    Raw = trace.RawHidden[slot],
-                    H0 = trace.H0.AsSpan(slot * batch * p, batch * p),
-                    C0 = trace.C0.AsSpan(slot * batch * h, batch * h),
-                };
-                var grads = new ProjectionPass.Gradients
-                {
-                    DY = dAbove,
-                    DX = dx,
-                    Dhn = dhn.IsEmpty ? default : dhn.Slice(slot * batch * p, batch * p),
-                    Dcn = dcn.IsEmpty ? default : dcn.Slice(slot * batch * h, batch * h),
-                    Dh0 = dh0.AsSpan(slot * batch * p, batch * p),
-                    Dc0 = dc0.AsSpan(slot * batch * h, batch * h),
-                    DWih = gradients.Get(layer, dir, ParameterRole.WeightIh),
-                    DWhh = gradients.Get(layer, dir, ParameterRole.WeightHh),
-                    DBih = gradients.GetOrEmpty(layer, dir, ParameterRole.BiasIh),
-                    DBhh = gradients.GetOrEmpty(layer, dir, ParameterRole.BiasHh),
-                    DWhr = gradients.Get(layer, dir, ParameterRole.Projection),
-                };
-                if (packing is not null)
-                {
-                    ProjectionPass.BackwardPacked(o, Packed(layer, dir), dir, steps, batch, packing.Alive, buffers, grads, KernelPath);
-                    continue;
-                }
-                ProjectionPass.Backward(o, Packed(layer, dir), dir, steps, batch, buffers, grads, KernelPath);
-            }
-            dAbove = dx;
-        }
-        if (packing is not null)
+            DY = job.DY.AsSpan(0, m * o.OutputSize),
+            DX = job.DX.AsSpan(0, m * o.LayerInputSize(layer)),
+            Dhn = job.HasDhn ? space.Dhn.AsSpan(hOffset, b * p) : default,
+            Dcn = job.HasDcn ? space.Dcn.AsSpan(cOffset, b * h) : default,
+            Dh0 = space.Dh0.AsSpan(hOffset, b * p),
+            Dc0 = space.Dc0.AsSpan(cOffset, b * h),
+            DWih = job.DWih,
+            DWhh = job.DWhh,
+            DBih = job.DBih,
+            DBhh = job.DBhh,
+            DWhr = dWhr,
+        };
+        if (trace.Packing is { } packing)
         {
-            packing.UnsortRows(dAbove, o.InputSize);
-            packing.UnsortRows(dh0, p);
-            packing.UnsortRows(dc0, h);
+            ProjectionPass.BackwardPacked(o, job.W, job.Dir, job.Steps, b, packing.Alive, buffers, grads, job.Path);
+            return;
         }
-        return new InputGradients(Layout.FromTimeMajor(dAbove, steps, batch, o.InputSize, o.BatchFirst), dh0, dc0);
+        ProjectionPass.Backward(o, job.W, job.Dir, job.Steps, b, buffers, grads, job.Path);
     }
 }

@@ -2,8 +2,8 @@ namespace Lstm.Core;
 
 /// <summary>
 /// The sequence entry points: each checks its arguments (<see cref="CheckSequenceShapes"/>), then runs the inference pass
-/// or the training pass of RecurrentNetwork.Forward.cs, or the backward pass of RecurrentNetwork.Training.cs (variable
-/// lengths: RecurrentNetwork.Lengths.cs; projections: RecurrentNetwork.Projection.cs).
+/// or the training pass of RecurrentNetwork.Forward.cs, or the backward pass of RecurrentNetwork.Training.cs (the
+/// entry points with lengths: RecurrentNetwork.Lengths.cs).
 /// </summary>
 public sealed partial class RecurrentNetwork
 {
@@ -162,16 +162,9 @@ public sealed partial class RecurrentNetwork
     {
         ArgumentNullException.ThrowIfNull(trace);
         RecurrentOptions o = Options;
-        if (o.ProjectionSize > 0)
-        {
-            return BackwardProjected(trace, dy, dhn, dcn, gradients); // RecurrentNetwork.Projection.cs
-        }
-        if (trace.Packing is { } packing)
-        {
-            return BackwardPackedBatch(trace, packing, dy, dhn, dcn, gradients); // RecurrentNetwork.Lengths.cs
-        }
-        int state = o.Directions * o.Layers * trace.Batch * o.HiddenSize; // the forward pass checked that these fit an array
-        float[] dx = new float[trace.Steps * trace.Batch * o.InputSize], dh0 = new float[state], dc0 = o.HasCellState ? new float[state] : [];
+        int states = o.Directions * o.Layers * trace.Batch; // the forward pass checked that these fit an array
+        float[] dx = new float[trace.Steps * trace.Batch * o.InputSize], dh0 = new float[states * o.HiddenStateSize];
+        float[] dc0 = o.HasCellState ? new float[states * o.HiddenSize] : [];
         BackwardInto(trace, dy, dhn, dcn, gradients, dx, dh0, dc0); // RecurrentNetwork.Training.cs
         return new InputGradients(dx, dh0, dc0);
     }

@@ -29,6 +29,63 @@ public sealed partial class RecurrentNetwork
     }
 
     /// <summary>
+    /// A trace's buffers for a pass of <paramref name="steps"/> × <paramref name="batch"/> (sizes checked by the caller):
+    /// per layer its input [T·B, in] and output [T·B, D·H'], per layer-direction the gates [T·B, G·H], c_t [T·B, H]
+    /// (a GRU: what its backward pass reads) and with projections o ⊙ tanh(c) [T·B, H], h0 and c0, and the result
+    /// y, hn, cn (the top layer's output is y itself when neither layout nor row order changes it).
+    /// <paramref name="owned"/>: <see cref="CreateTrace"/>'s, which also owns the backward pass's workspace.
+    /// </summary>
+    private TrainingTrace NewTrace(int steps, int batch, BufferSource source, Packing? packing, bool owned)
+    {
+        RecurrentOptions o = Options;
+        int l = o.Layers, d = o.Directions, h = o.HiddenSize, rows = steps * batch, n = rows * o.OutputSize, states = d * l * batch;
+        var inputs = new float[l][];
+        var outputs = new float[l][];
+        var gates = new float[l * d][];
+        var cells = new float[l * d][];
+        float[][] raws = o.ProjectionSize > 0 ? new float[l * d][] : [];
+        bool topIsResult = !o.BatchFirst && packing is null;
+        inputs[0] = source.Get(rows * o.InputSize);
+        for (int layer = 0; layer < l; layer++)
+        {
+            outputs[layer] = layer == l - 1 && topIsResult ? new float[n] : source.Get(n);
+            if (layer > 0)
+            {
+                inputs[layer] = outputs[layer - 1]; // a masked copy instead while dropout is on
+            }
+            for (int dir = 0; dir < d; dir++)
+            {
+                int slot = (layer * d) + dir;
+                gates[slot] = source.Get(rows * o.Gates * h);
+                cells[slot] = o.Cell != CellKind.Rnn ? source.Get(rows * h) : [];
+                if (raws.Length > 0)
+                {
+                    raws[slot] = source.Get(rows * h);
+                }
+            }
+        }
+        float[] hn = new float[states * o.HiddenStateSize], cn = o.HasCellState ? new float[states * h] : [];
+        var result = new SequenceOutput(topIsResult ? outputs[l - 1] : new float[n], hn, cn)
+        {
+            OutputLengths = o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize],
+            StateLengths = [d * l, batch, o.HiddenStateSize],
+            CellLengths = [d * l, batch, h],
+        };
+        float[] h0 = new float[states * o.HiddenStateSize], c0 = o.HasCellState ? new float[states * h] : [];
+        return new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, h0, c0)
+        {
+            DropoutMasks = new float[]?[l],
+            MaskBuffers = new float[]?[l],
+            MaskedInputs = new float[]?[l],
+            RawHidden = raws,
+            Packing = packing,
+            Source = source,
+            Owner = owned ? this : null,
+            Workspace = owned ? new TrainingWorkspace(o, steps, batch) : null,
+        };
+    }
+
+    /// <summary>
     /// <see cref="ForwardTraining(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Training.SeededRandom?)"/>
     /// into a trace from <see cref="CreateTrace"/> (its steps and batch): the same values bit for bit, and no allocation
     /// once the trace has run a pass (with dropout: a pass with dropout). With <see cref="Threads"/> &gt; 1 it splits the
@@ -53,9 +110,10 @@ public sealed partial class RecurrentNetwork
 
     /// <summary>
     /// <see cref="Backward(TrainingTrace, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ParameterSet)"/> into the caller's
-    /// buffers: <paramref name="dx"/> in the layout of x, <paramref name="dh0"/> and <paramref name="dc0"/> [D·L, B, H]; each may be
-    /// empty when not wanted (an empty dx also skips the last dX GEMM). With a trace from <see cref="CreateTrace"/> it
-    /// allocates nothing; the same values bit for bit.
+    /// buffers: <paramref name="dx"/> in the layout of x, <paramref name="dh0"/> and <paramref name="dc0"/> [D·L, B, H]
+    /// (dh0 [D·L, B, P] with projections); each may be empty when not wanted (an empty dx also skips the last dX GEMM).
+    /// With a trace from <see cref="CreateTrace"/> it allocates nothing; the same values bit for bit. Any trace of this
+    /// network: a pooled one with lengths or projections too.
     /// </summary>
     public void BackwardInto(TrainingTrace trace, ReadOnlySpan<float> dy, ReadOnlySpan<float> dhn, ReadOnlySpan<float> dcn, ParameterSet gradients,
         Span<float> dx, Span<float> dh0, Span<float> dc0)
@@ -67,18 +125,14 @@ public sealed partial class RecurrentNetwork
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         CheckGradientShapes(trace, dy, dhn, dcn, gradients);
         RecurrentOptions o = Options;
-        int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize;
-        if (o.ProjectionSize > 0 || trace.Packing is not null)
-        {
-            throw new NotSupportedException("BackwardInto does not support projections or variable lengths yet; use Backward.");
-        }
+        int steps = trace.Steps, batch = trace.Batch, states = o.Directions * o.Layers;
         ShapeCheck.ExactOrEmpty(dx, nameof(dx), o.BatchFirst ? [batch, steps, o.InputSize] : [steps, batch, o.InputSize]);
-        ShapeCheck.ExactOrEmpty(dh0, nameof(dh0), d * l, batch, h);
+        ShapeCheck.ExactOrEmpty(dh0, nameof(dh0), states, batch, o.HiddenStateSize);
         if (!o.HasCellState && !dc0.IsEmpty)
         {
             throw new ArgumentException($"{NoCellState(o)}; dc0 must be empty.", nameof(dc0));
         }
-        ShapeCheck.ExactOrEmpty(dc0, nameof(dc0), d * l, batch, h);
+        ShapeCheck.ExactOrEmpty(dc0, nameof(dc0), states, batch, o.HiddenSize);
 
         TrainingWorkspace space = trace.Workspace ?? BorrowWorkspace(steps, batch);
         try
@@ -90,7 +144,7 @@ public sealed partial class RecurrentNetwork
             }
             if (!dh0.IsEmpty)
             {
-                space.Dh0.CopyTo(dh0);
+                space.Dh0.AsSpan(0, dh0.Length).CopyTo(dh0); // with projections the workspace's states are H wide, dh0's P
             }
             if (!dc0.IsEmpty)
             {
@@ -111,7 +165,12 @@ public sealed partial class RecurrentNetwork
 
     private void ReturnWorkspace(TrainingWorkspace space) => Interlocked.CompareExchange(ref idleWorkspace, space, null);
 
-    // Layer by layer from the top; leaves dX (time-major) in space.DAbove, dh0 and dc0 in space.
+    /// <summary>
+    /// The backward pass, mirroring <see cref="ForwardTrainingPass"/>: dy into time-major rows (sorted by length with
+    /// lengths, as the trace is), then layer by layer from the top, through the dropout mask, each direction's
+    /// <see cref="BackwardLayer"/> adding into dX; leaves dX (time-major, the caller's row order) in space.DAbove,
+    /// dh0 and dc0 in space.
+    /// </summary>
     private void BackwardLayers(TrainingTrace trace, ReadOnlySpan<float> dy, ReadOnlySpan<float> dhn, ReadOnlySpan<float> dcn, ParameterSet gradients,
         TrainingWorkspace space, bool wantDx)
     {
@@ -122,6 +181,10 @@ public sealed partial class RecurrentNetwork
         float[] dAbove = space.DAbove, dBelow = space.DBelow;
         int n = rows * o.OutputSize;
         Layout.ToTimeMajor(dy, steps, batch, o.OutputSize, o.BatchFirst, dAbove);
+        Packing? packing = trace.Packing;
+        packing?.Sort(dAbove, steps, o.OutputSize);
+        packing?.Sort(space.Dhn, d * l, o.HiddenStateSize);
+        packing?.Sort(space.Dcn, d * l, h);
         for (int layer = l - 1; layer >= 0; layer--)
         {
             if (layer < l - 1 && trace.DropoutMasks[layer] is { } mask)
@@ -138,7 +201,7 @@ public sealed partial class RecurrentNetwork
                     !dhn.IsEmpty, !dcn.IsEmpty, gradients.Get(layer, dir, ParameterRole.WeightIh), gradients.Get(layer, dir, ParameterRole.WeightHh),
                     gradients.GetOrEmpty(layer, dir, ParameterRole.BiasIh), gradients.GetOrEmpty(layer, dir, ParameterRole.BiasHh),
                     o.Peepholes ? gradients.Get(layer, dir, ParameterRole.Peephole) : [], space, KernelPath);
-                BackwardLayer(in job);
+                BackwardLayer(in job, o.ProjectionSize > 0 ? gradients.Get(layer, dir, ParameterRole.Projection) : []);
             }
             (dAbove, dBelow) = (dBelow, dAbove);
             n = nx;
@@ -147,12 +210,28 @@ public sealed partial class RecurrentNetwork
         {
             dAbove.AsSpan(0, n).CopyTo(space.DAbove); // dX where Backward reads it
         }
+        packing?.Unsort(space.DAbove, steps, o.InputSize);
+        packing?.Unsort(space.Dh0, d * l, o.HiddenStateSize);
+        packing?.Unsort(space.Dc0, d * l, h);
     }
 
-    // One layer-direction: rows split for large batches, units split for small ones, else this thread.
-    private void BackwardLayer(in BackwardJob job)
+    // One layer-direction: with projections or lengths on this thread; else rows split for large batches, units split
+    // for small ones, else this thread. dWhr: the projection's gradient (projections only).
+    private void BackwardLayer(in BackwardJob job, float[] dWhr)
     {
         RecurrentOptions o = job.O;
+        if (o.ProjectionSize > 0)
+        {
+            BackwardProjectedLayer(in job, dWhr); // RecurrentNetwork.Projection.cs
+            return;
+        }
+        if (job.Trace.Packing is { } packing)
+        {
+            SequencePass.Buffers packed = job.Buffers();
+            packed.Alive = packing.Alive;
+            SequencePass.BackwardPacked(o, job.W, job.Dir, job.Steps, job.Batch, packed, job.Gradients(), job.Path);
+            return;
+        }
         bool threaded = Threads > 1 && !o.Peepholes && job.Steps * job.Batch > 0;
         if (threaded && job.Batch >= SplitSequence.RowsPerMemberForBatchSplit * Threads)
         {
