@@ -155,7 +155,7 @@ public sealed partial class RecurrentNetwork
         // CheckFinite names the first bad value in order, so it runs on this thread; a training split would have to
         // sum the peephole gradient over rows, so peepholes train on this thread too.
         bool threaded = Threads > 1 && !CheckFinite && p.Steps * b > 0 && (!training || !o.Peepholes);
-        if (threaded && (training ? ForwardLayerTrainingOnTeam(p, w, slot, hOffset) : ForwardLayerOnTeam(p, hOffset)))
+        if (threaded && (training ? TryForwardTrainingOnTeam(p, w, slot, hOffset) : TryForwardOnTeam(p, hOffset)))
         {
             return;
         }
@@ -163,7 +163,7 @@ public sealed partial class RecurrentNetwork
     }
 
     // Inference on a team when the layer splits (see CanSplit); false: it does not, run it on this thread.
-    private bool ForwardLayerOnTeam(in LayerPass p, int stateOffset)
+    private bool TryForwardOnTeam(in LayerPass p, int stateOffset)
     {
         if (!CanSplit(p.Layer, p.Dir, p.Batch, training: false))
         {
@@ -184,7 +184,7 @@ public sealed partial class RecurrentNetwork
     // Training on a team: rows split at 16 rows per thread and more, else the hidden units when each thread gets
     // MinUnitsPerThread of them (not a GRU); false: neither, run it on this thread. A pooled trace borrows the team
     // jobs of the network's idle workspace for the call (the backward pass borrows it next).
-    private bool ForwardLayerTrainingOnTeam(in LayerPass p, PackedLayer w, int slot, int stateOffset)
+    private bool TryForwardTrainingOnTeam(in LayerPass p, PackedLayer w, int slot, int stateOffset)
     {
         RecurrentOptions o = Options;
         TrainingTrace trace = p.Trace!;
