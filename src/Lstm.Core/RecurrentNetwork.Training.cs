@@ -14,13 +14,19 @@ public sealed partial class RecurrentNetwork
     /// training step needs, those of the backward pass too. <see cref="ForwardTrainingInto"/>
     /// refills it (its <see cref="TrainingTrace.Result"/> arrays are overwritten each time) and
     /// <see cref="BackwardInto"/>
-    /// reads it, so that after the first step neither allocates (with projections the backward pass still allocates
-    /// its own scratch). One pass at a time; Dispose ends it.
+    /// reads it, so that after the first step neither allocates. One pass at a time; Dispose ends it. Not for networks
+    /// with projections yet (NotSupportedException).
     /// </summary>
     public TrainingTrace CreateTrace(int steps, int batch)
     {
         ThrowUnlessFloat32(nameof(CreateTrace));
         ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (Options.ProjectionSize > 0)
+        {
+            // The pass itself would run (NewTrace and ForwardTrainingPass handle projections), but ProjectionPass's
+            // backward allocates its scratch per call, so such a trace would not keep CreateTrace's promise.
+            throw new NotSupportedException("A reusable trace for a network with projections is not supported yet; use ForwardTraining.");
+        }
         CheckSequenceSizes(steps, batch, checkInput: true);
         return NewTrace(steps, batch, BufferSource.Owned, packing: null, owned: true); // RecurrentNetwork.Forward.cs
     }

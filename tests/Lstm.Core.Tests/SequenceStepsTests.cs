@@ -6,7 +6,7 @@ namespace Lstm.Core.Tests;
 /// <summary>
 /// What the split of the sequence pass into steps (one ForwardLayer for inference and training, one backward loop for
 /// every trace) made possible: the pooled ForwardTraining splits units like ForwardTrainingInto, BackwardInto takes any
-/// trace, CreateTrace serves projections, and every result carries its shape. Each gives the bits of the pass it joined.
+/// trace, and every result carries its shape. Each gives the bits of the pass it joined.
 /// </summary>
 public class SequenceStepsTests
 {
@@ -74,40 +74,6 @@ public class SequenceStepsTests
         }
     }
 
-    [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void ACreateTraceTrace_ServesProjections_WithThePooledPassesBits_EveryPass(int threads)
-    {
-        const int B = 3;
-        RecurrentOptions o = Options("projection") with { BatchFirst = true };
-        var (x, h0, c0, dy, dhn, dcn) = Inputs(o, B);
-        using RecurrentNetwork net = RecurrentNetwork.Create(o, 4);
-        net.Threads = threads;
-        using TrainingTrace reused = net.CreateTrace(T, B); // NotSupportedException before
-        for (int pass = 0; pass < 2; pass++)
-        {
-            ParameterSet expectedGrads = net.CreateGradients();
-            using TrainingTrace pooled = net.ForwardTraining(x, T, B, h0, c0, 0.25f, new SeededRandom(5 + pass));
-            InputGradients expected = net.Backward(pooled, dy, dhn, dcn, expectedGrads);
-
-            ParameterSet grads = net.CreateGradients();
-            float[] dx = new float[x.Length], dh0 = new float[h0.Length], dc0 = new float[c0.Length];
-            net.ForwardTrainingInto(reused, x, h0, c0, 0.25f, new SeededRandom(5 + pass));
-            net.BackwardInto(reused, dy, dhn, dcn, grads, dx, dh0, dc0);
-            Helpers.AssertBitwise(pooled.Result.Output, reused.Result.Output, $"y, pass {pass}");
-            Helpers.AssertBitwise(pooled.Result.Hn, reused.Result.Hn, $"hn, pass {pass}");
-            Helpers.AssertBitwise(pooled.Result.Cn, reused.Result.Cn, $"cn, pass {pass}");
-            Helpers.AssertBitwise(expected.DX, dx, $"dx, pass {pass}");
-            Helpers.AssertBitwise(expected.DH0, dh0, $"dh0, pass {pass}");
-            Helpers.AssertBitwise(expected.DC0, dc0, $"dc0, pass {pass}");
-            foreach (ParameterInfo p in net.ParameterInfos)
-            {
-                Helpers.AssertBitwise(expectedGrads[p.Name], grads[p.Name], $"{p.Name}, pass {pass}");
-            }
-        }
-    }
-
     [Fact]
     public void EveryResult_CarriesItsShape()
     {
@@ -119,9 +85,15 @@ public class SequenceStepsTests
         Assert.Equal([B, T, 8], forward.OutputTensor.Lengths.ToArray());
         Assert.Equal([4, B, 4], forward.HnTensor.Lengths.ToArray());
         Assert.Equal([4, B, 9], forward.CnTensor.Lengths.ToArray());
-        using TrainingTrace reused = net.CreateTrace(T, B);    // nor had a CreateTrace trace's result
-        net.ForwardTrainingInto(reused, x);
-        Assert.Equal([B, T, 8], reused.Result.OutputTensor.Lengths.ToArray());
-        Helpers.AssertBitwise(forward.Output, reused.Result.Output, "y");
+        using TrainingTrace pooled = net.ForwardTraining(x, T, B);
+        Assert.Equal([4, B, 4], pooled.Result.HnTensor.Lengths.ToArray());
+        Helpers.AssertBitwise(forward.Output, pooled.Result.Output, "y");
+
+        RecurrentOptions plain = o with { ProjectionSize = 0 };
+        using RecurrentNetwork unprojected = RecurrentNetwork.Create(plain, 4);
+        using TrainingTrace reused = unprojected.CreateTrace(T, B); // a CreateTrace trace's result had no shape before
+        unprojected.ForwardTrainingInto(reused, x);
+        Assert.Equal([B, T, 18], reused.Result.OutputTensor.Lengths.ToArray());
+        Assert.Equal([4, B, 9], reused.Result.HnTensor.Lengths.ToArray());
     }
 }
