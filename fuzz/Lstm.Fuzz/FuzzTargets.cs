@@ -296,7 +296,7 @@ public static partial class FuzzTargets
             for (int i = 0; i < steps; i++) trainer.TrainStep();
             return ViaFile(trainer.Save)[28..];
         }
-        var tiny = new CharModelOptions { Hidden = 2, Layers = 2, SequenceLength = 4, Batch = 2, Dropout = 0.25f, Optimizer = "adam", Seed = 4 };
+        var tiny = new CharModelOptions { Hidden = 2, Layers = 2, SequenceLength = 4, Batch = 2, Dropout = 0.25f, Optimizer = OptimizerKind.Adam, Seed = 4 };
         var huge = new Checkpoint();
         foreach (var (k, v) in new Dictionary<string, string> { ["kind"] = "char-lm", ["vocabulary"] = "ab", ["hidden"] = "23170", ["layers"] = "1", ["dropout"] = "0", ["sequenceLength"] = "4", ["batch"] = "1", ["learningRate"] = "0.1", ["optimizer"] = "sgd", ["clipNorm"] = "5", ["decayEvery"] = "0", ["decayFactor"] = "1", ["seed"] = "1" })
         {
@@ -306,6 +306,6 @@ public static partial class FuzzTargets
         {
             huge.Tensors[name] = [];
         }
-        return [Trained(tiny, 1), Trained(tiny with { Layers = 1, Optimizer = "sgd", Dropout = 0 }, 0), ViaFile(huge.Save)[28..]];
+        return [Trained(tiny, 1), Trained(tiny with { Layers = 1, Optimizer = OptimizerKind.Sgd, Dropout = 0 }, 0), ViaFile(huge.Save)[28..]];
     }
 }

@@ -25,7 +25,7 @@ public static class TrainCommand
         var batch = new Option<int>("--batch") { Description = "Lanes read in parallel from evenly spaced offsets.", DefaultValueFactory = _ => 32 };
         var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 3e-3 };
         var optimizer = new Option<string>("--optimizer") { Description = "adam, sgd, momentum or adadelta.", DefaultValueFactory = _ => "adam" };
-        optimizer.AcceptOnlyFromAmong("adam", "sgd", "momentum", "adadelta");
+        optimizer.AcceptOnlyFromAmong([.. OptimizerNames.All]); // the parser's error names the allowed words
         var dropout = new Option<float>("--dropout") { Description = "Dropout between stacked layers (training only).", DefaultValueFactory = _ => 0f };
         var clip = new Option<double>("--clip") { Description = "Clip gradients to this global L2 norm.", DefaultValueFactory = _ => 5 };
         var decayEvery = new Option<int>("--decay-every") { Description = "Multiply the learning rate by --decay-factor every this many steps (0: constant).", DefaultValueFactory = _ => 0 };
@@ -49,7 +49,7 @@ public static class TrainCommand
                 SequenceLength = parse.GetValue(seqLen),
                 Batch = parse.GetValue(batch),
                 LearningRate = parse.GetValue(lr),
-                Optimizer = parse.GetValue(optimizer)!,
+                Optimizer = OptimizerNames.Parse(parse.GetValue(optimizer)!),
                 Dropout = parse.GetValue(dropout),
                 ClipNorm = parse.GetValue(clip),
                 DecayEvery = parse.GetValue(decayEvery),
@@ -84,7 +84,7 @@ public static class TrainCommand
                 Check(seqLen, saved.SequenceLength);
                 Check(batch, saved.Batch);
                 Check(lr, saved.LearningRate);
-                Check(optimizer, saved.Optimizer);
+                Check(optimizer, saved.Optimizer.Name());
                 Check(dropout, saved.Dropout);
                 Check(clip, saved.ClipNorm);
                 Check(decayEvery, saved.DecayEvery);
@@ -151,7 +151,7 @@ public static class TrainCommand
         var setup = new Table().Border(TableBorder.Rounded).AddColumns("setting", "value");
         setup.AddRow("corpus", $"{Markup.Escape(corpusName)}: {corpus.Length:N0} characters, {model.Vocabulary.Length} distinct");
         setup.AddRow("model", $"{model.Options.Layers} × {CellName(model.Options.Cell)}({model.Options.Hidden}) → dense({model.Vocabulary.Length}) → softmax; {parameters:N0} parameters");
-        setup.AddRow("training", $"{model.Options.Optimizer}, lr {model.Options.LearningRate}, batch {model.Options.Batch} × {model.Options.SequenceLength} characters (truncated BPTT), clip {model.Options.ClipNorm}");
+        setup.AddRow("training", $"{model.Options.Optimizer.Name()}, lr {model.Options.LearningRate}, batch {model.Options.Batch} × {model.Options.SequenceLength} characters (truncated BPTT), clip {model.Options.ClipNorm}");
         setup.AddRow("kernels", SimdPaths.Name(model.Network.KernelPath));
         setup.AddRow("plan", resume is null ? $"{steps:N0} steps or {maxSeconds:F0} s" : $"resume at step {trainer.Step:N0}, {steps:N0} more steps or {maxSeconds:F0} s");
         AnsiConsole.Write(setup);

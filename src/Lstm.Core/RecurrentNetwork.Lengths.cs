@@ -17,7 +17,7 @@ public sealed partial class RecurrentNetwork
     public SequenceOutput Forward(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<int> lengths, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)
     {
         ThrowIfLengthsUnsupported();
-        return Run(x, steps, batch, h0, c0, training: false, packing: Packing.Of(lengths, steps, batch)).Result;
+        return Infer(x, steps, batch, h0, c0, Packing.Of(lengths, steps, batch));
     }
 
     // The packed passes (SequencePass.ForwardPacked, ProjectionPass) carry LSTM and Elman cells; a GRU would run
@@ -44,15 +44,8 @@ public sealed partial class RecurrentNetwork
     {
         ThrowUnlessFloat32(nameof(ForwardTraining));
         ThrowIfLengthsUnsupported();
-        if (dropout is < 0 or >= 1 || float.IsNaN(dropout))
-        {
-            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1).");
-        }
-        if (dropout > 0 && random is null)
-        {
-            throw new ArgumentNullException(nameof(random), "Dropout needs a seeded random source.");
-        }
-        return Run(x, steps, batch, h0, c0, training: true, dropout, random, packing: Packing.Of(lengths, steps, batch));
+        CheckDropout(dropout, random);
+        return Train(x, steps, batch, h0, c0, dropout, random, Packing.Of(lengths, steps, batch));
     }
 
     /// <summary>The batch rows sorted by length, longest first (stable), and how many are still going at each step.</summary>
@@ -112,6 +105,12 @@ public sealed partial class RecurrentNetwork
             SortRows(h0, h);
             SortRows(c0, h);
         }
+
+        /// <summary>Sorts the rows of the first <paramref name="groups"/> blocks [B, width] of a [·, B, width] array in place (it may be longer: a pooled array).</summary>
+        public void Sort(float[] a, int groups, int width) => Permute(a, groups, width, toSorted: true);
+
+        /// <summary>The inverse of <see cref="Sort"/>: rows back in the caller's order.</summary>
+        public void Unsort(float[] a, int groups, int width) => Permute(a, groups, width, toSorted: false);
 
         /// <summary>Sorts the rows of a [·, B, width] array in place (empty: nothing).</summary>
         public void SortRows(float[] a, int width) => Permute(a, a.Length / Math.Max(1, Batch * width), width, toSorted: true);

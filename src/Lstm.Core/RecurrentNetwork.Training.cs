@@ -14,52 +14,77 @@ public sealed partial class RecurrentNetwork
     /// training step needs, those of the backward pass too. <see cref="ForwardTrainingInto"/>
     /// refills it (its <see cref="TrainingTrace.Result"/> arrays are overwritten each time) and
     /// <see cref="BackwardInto"/>
-    /// reads it, so that after the first step neither allocates. One pass at a time; Dispose ends it.
+    /// reads it, so that after the first step neither allocates. One pass at a time; Dispose ends it. Not for networks
+    /// with projections yet (NotSupportedException).
     /// </summary>
     public TrainingTrace CreateTrace(int steps, int batch)
     {
         ThrowUnlessFloat32(nameof(CreateTrace));
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        RecurrentOptions o = Options;
-        if (o.ProjectionSize > 0)
+        if (Options.ProjectionSize > 0)
         {
+            // The pass itself would run (NewTrace and ForwardTrainingPass handle projections), but ProjectionPass's
+            // backward allocates its scratch per call, so such a trace would not keep CreateTrace's promise.
             throw new NotSupportedException("A reusable trace for a network with projections is not supported yet; use ForwardTraining.");
         }
-        ShapeCheck.NonNegative(steps, nameof(steps));
-        ShapeCheck.NonNegative(batch, nameof(batch));
-        int l = o.Layers, d = o.Directions, h = o.HiddenSize, gh = o.Gates * h;
-        int rows = ShapeCheck.Elements(nameof(steps), "the rows steps × batch", steps, batch);
-        ShapeCheck.Elements(nameof(steps), "the gate buffer steps × batch × gates·hidden", steps, batch, gh);
-        ShapeCheck.Elements(nameof(steps), "a layer's output steps × batch × directions·hidden", steps, batch, o.OutputSize);
-        ShapeCheck.Elements(nameof(steps), "the input steps × batch × input", steps, batch, o.InputSize);
-        int state = ShapeCheck.Elements(nameof(batch), "the states directions·layers × batch × hidden", d * l, batch, h);
-        bool lstm = o.HasCellState;
+        CheckSequenceSizes(steps, batch, checkInput: true);
+        return NewTrace(steps, batch, BufferSource.Owned, packing: null, owned: true); // RecurrentNetwork.Forward.cs
+    }
+
+    /// <summary>
+    /// A trace's buffers for a pass of <paramref name="steps"/> × <paramref name="batch"/> (sizes checked by the caller):
+    /// per layer its input [T·B, in] and output [T·B, D·H'], per layer-direction the gates [T·B, G·H], c_t [T·B, H]
+    /// (a GRU: what its backward pass reads) and with projections o ⊙ tanh(c) [T·B, H], h0 and c0, and the result
+    /// y, hn, cn (the top layer's output is y itself when neither layout nor row order changes it).
+    /// <paramref name="owned"/>: <see cref="CreateTrace"/>'s, which also owns the backward pass's workspace.
+    /// </summary>
+    private TrainingTrace NewTrace(int steps, int batch, BufferSource source, Packing? packing, bool owned)
+    {
+        RecurrentOptions o = Options;
+        int l = o.Layers, d = o.Directions, h = o.HiddenSize, rows = steps * batch, n = rows * o.OutputSize, states = d * l * batch;
         var inputs = new float[l][];
         var outputs = new float[l][];
         var gates = new float[l * d][];
         var cells = new float[l * d][];
-        inputs[0] = new float[rows * o.InputSize];
+        float[][] raws = o.ProjectionSize > 0 ? new float[l * d][] : [];
+        bool topIsResult = !o.BatchFirst && packing is null;
+        inputs[0] = source.Get(rows * o.InputSize);
         for (int layer = 0; layer < l; layer++)
         {
-            outputs[layer] = new float[rows * o.OutputSize];
+            outputs[layer] = layer == l - 1 && topIsResult ? new float[n] : source.Get(n);
             if (layer > 0)
             {
                 inputs[layer] = outputs[layer - 1]; // a masked copy instead while dropout is on
             }
             for (int dir = 0; dir < d; dir++)
             {
-                gates[(layer * d) + dir] = new float[rows * gh];
-                cells[(layer * d) + dir] = o.Cell != CellKind.Rnn ? new float[rows * h] : []; // c_t, or what a GRU's backward reads
+                int slot = (layer * d) + dir;
+                gates[slot] = source.Get(rows * o.Gates * h);
+                cells[slot] = o.Cell != CellKind.Rnn ? source.Get(rows * h) : [];
+                if (raws.Length > 0)
+                {
+                    raws[slot] = source.Get(rows * h);
+                }
             }
         }
-        var result = new SequenceOutput(o.BatchFirst ? new float[rows * o.OutputSize] : outputs[l - 1], new float[state], lstm ? new float[state] : []);
-        return new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, new float[state], lstm ? new float[state] : [])
+        float[] hn = new float[states * o.HiddenStateSize], cn = o.HasCellState ? new float[states * h] : [];
+        var result = new SequenceOutput(topIsResult ? outputs[l - 1] : new float[n], hn, cn)
+        {
+            OutputLengths = o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize],
+            StateLengths = [d * l, batch, o.HiddenStateSize],
+            CellLengths = [d * l, batch, h],
+        };
+        float[] h0 = new float[states * o.HiddenStateSize], c0 = o.HasCellState ? new float[states * h] : [];
+        return new TrainingTrace(steps, batch, result, inputs, outputs, gates, cells, h0, c0)
         {
             DropoutMasks = new float[]?[l],
             MaskBuffers = new float[]?[l],
             MaskedInputs = new float[]?[l],
-            Owner = this,
-            Workspace = new TrainingWorkspace(o, steps, batch),
+            RawHidden = raws,
+            Packing = packing,
+            Source = source,
+            Owner = owned ? this : null,
+            Workspace = owned ? new TrainingWorkspace(o, steps, batch) : null,
         };
     }
 
@@ -68,7 +93,7 @@ public sealed partial class RecurrentNetwork
     /// into a trace from <see cref="CreateTrace"/> (its steps and batch): the same values bit for bit, and no allocation
     /// once the trace has run a pass (with dropout: a pass with dropout). With <see cref="Threads"/> &gt; 1 it splits the
     /// rows at 16 per thread and more, and below that the hidden units when H ≥ <see cref="MinUnitsPerThread"/> per
-    /// thread (as <c>Forward</c> does; the pooled <c>ForwardTraining</c> splits rows only).
+    /// thread, as <c>ForwardTraining</c> does: the same pass (RecurrentNetwork.Forward.cs) into buffers this trace owns.
     /// </summary>
     public void ForwardTrainingInto(TrainingTrace trace, ReadOnlySpan<float> x, ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default,
         float dropout = 0, Training.SeededRandom? random = null)
@@ -81,122 +106,17 @@ public sealed partial class RecurrentNetwork
         {
             throw new ArgumentException("trace: a trace from this network's CreateTrace is needed (this one is pooled, or another network's).", nameof(trace));
         }
-        if (dropout is < 0 or >= 1 || float.IsNaN(dropout))
-        {
-            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1).");
-        }
-        if (dropout > 0 && random is null)
-        {
-            throw new ArgumentNullException(nameof(random), "Dropout needs a seeded random source.");
-        }
-        RecurrentOptions o = Options;
-        int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize, rows = steps * batch;
-        ShapeCheck.Exact(x, nameof(x), o.BatchFirst ? [batch, steps, o.InputSize] : [steps, batch, o.InputSize]);
-        ShapeCheck.ExactOrEmpty(h0, nameof(h0), d * l, batch, h);
-        ShapeCheck.ExactOrEmpty(c0, nameof(c0), d * l, batch, h);
-        if (!o.HasCellState && !c0.IsEmpty)
-        {
-            throw new ArgumentException($"{NoCellState(o)}; c0 must be empty.", nameof(c0));
-        }
-        Fill(trace.H0, h0);
-        Fill(trace.C0, c0);
-        if (CheckFinite)
-        {
-            new FiniteProbe(nameof(h0), 0, 0, -1).Rows(trace.H0, d * l * batch, h, h);
-            new FiniteProbe(nameof(c0), 0, 0, -1).Rows(trace.C0, trace.C0.Length / h, h, h);
-        }
-        float[] input = trace.LayerInputs[0];
-        Layout.ToTimeMajor(x, steps, batch, o.InputSize, o.BatchFirst, input);
-        for (int t = 0; CheckFinite && t < steps; t++)
-        {
-            new FiniteProbe(nameof(x), 0, 0, t).Rows(input.AsSpan(t * batch * o.InputSize), batch, o.InputSize, o.InputSize);
-        }
-        bool threaded = Threads > 1 && !CheckFinite && rows > 0 && !o.Peepholes;
-        for (int layer = 0; layer < l; layer++)
-        {
-            float[] y = trace.LayerOutputs[layer];
-            for (int dir = 0; dir < d; dir++)
-            {
-                int slot = (layer * d) + dir, state = slot * batch * h;
-                bool rowsSplit = threaded && batch >= SplitSequence.RowsPerMemberForBatchSplit * Threads;
-                bool unitsSplit = threaded && o.Cell != CellKind.Gru && h >= MinUnitsPerThread * Threads && TrainingForwardUnits.CanSplit(Packed(layer, dir), Threads);
-                if (rowsSplit || unitsSplit)
-                {
-                    Team team = TryTeam();
-                    try
-                    {
-                        if (rowsSplit)
-                        {
-                            trace.Workspace!.RowsForward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, state, KernelPath);
-                        }
-                        else
-                        {
-                            trace.Workspace!.UnitsForward.Run(team, o, Packed(layer, dir), dir, steps, batch, trace, slot, state, KernelPath);
-                        }
-                    }
-                    finally
-                    {
-                        ReturnTeam(team);
-                    }
-                    continue;
-                }
-                var buffers = new SequencePass.Buffers
-                {
-                    X = trace.LayerInputs[layer],
-                    Y = y,
-                    Gates = trace.Gates[slot],
-                    C = trace.Cells[slot],
-                    H0 = trace.H0.AsSpan(state, batch * h),
-                    C0 = o.Cell == CellKind.Lstm ? trace.C0.AsSpan(state, batch * h) : default,
-                    KeepAllC = true,
-                };
-                SequencePass.Forward(o, Packed(layer, dir), dir, steps, batch, buffers, trace.Result.Hn.AsSpan(state, batch * h),
-                    o.Cell == CellKind.Lstm ? trace.Result.Cn.AsSpan(state, batch * h) : default, KernelPath, CheckFinite ? layer : -1);
-            }
-            if (layer < l - 1)
-            {
-                trace.DropoutMasks[layer] = dropout > 0 ? DrawMask(trace, layer, dropout, random!) : null;
-                trace.LayerInputs[layer + 1] = dropout > 0 ? trace.MaskedInputs[layer]! : y;
-            }
-        }
-        if (o.BatchFirst)
-        {
-            Layout.FromTimeMajor(trace.LayerOutputs[l - 1], steps, batch, o.OutputSize, o.BatchFirst, trace.Result.Output);
-        }
-    }
-
-    // Inverted dropout on layer's output, drawn exactly as the pooled pass draws it (same order, same bits).
-    private static float[] DrawMask(TrainingTrace trace, int layer, float dropout, Training.SeededRandom random)
-    {
-        float[] y = trace.LayerOutputs[layer];
-        float[] mask = trace.MaskBuffers[layer] ??= new float[y.Length];
-        float[] masked = trace.MaskedInputs[layer] ??= new float[y.Length];
-        float kept = 1 / (1 - dropout);
-        for (int i = 0; i < y.Length; i++)
-        {
-            mask[i] = random.NextDouble() < dropout ? 0f : kept;
-            masked[i] = y[i] * mask[i];
-        }
-        return mask;
-    }
-
-    private static void Fill(Span<float> into, ReadOnlySpan<float> from)
-    {
-        if (from.IsEmpty)
-        {
-            into.Clear();
-        }
-        else
-        {
-            from.CopyTo(into);
-        }
+        CheckDropout(dropout, random);
+        CheckSequenceInputs(x, trace.Steps, trace.Batch, h0, c0);
+        ForwardTrainingPass(trace, x, h0, c0, dropout, random); // RecurrentNetwork.Forward.cs
     }
 
     /// <summary>
     /// <see cref="Backward(TrainingTrace, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ParameterSet)"/> into the caller's
-    /// buffers: <paramref name="dx"/> in the layout of x, <paramref name="dh0"/> and <paramref name="dc0"/> [D·L, B, H]; each may be
-    /// empty when not wanted (an empty dx also skips the last dX GEMM). With a trace from <see cref="CreateTrace"/> it
-    /// allocates nothing; the same values bit for bit.
+    /// buffers: <paramref name="dx"/> in the layout of x, <paramref name="dh0"/> and <paramref name="dc0"/> [D·L, B, H]
+    /// (dh0 [D·L, B, P] with projections); each may be empty when not wanted (an empty dx also skips the last dX GEMM).
+    /// With a trace from <see cref="CreateTrace"/> it allocates nothing; the same values bit for bit. Any trace of this
+    /// network: a pooled one with lengths or projections too.
     /// </summary>
     public void BackwardInto(TrainingTrace trace, ReadOnlySpan<float> dy, ReadOnlySpan<float> dhn, ReadOnlySpan<float> dcn, ParameterSet gradients,
         Span<float> dx, Span<float> dh0, Span<float> dc0)
@@ -206,30 +126,16 @@ public sealed partial class RecurrentNetwork
         ThrowUnlessFloat32(nameof(BackwardInto));
         ObjectDisposedException.ThrowIf(trace.Disposed, trace);
         ObjectDisposedException.ThrowIf(IsDisposed, this);
+        CheckGradientShapes(trace, dy, dhn, dcn, gradients);
         RecurrentOptions o = Options;
-        int steps = trace.Steps, batch = trace.Batch, l = o.Layers, d = o.Directions, h = o.HiddenSize;
-        if (trace.LayerOutputs.Length != l || gradients.Infos.Count != parameters.Infos.Count || (trace.Owner is { } owner && owner != this))
-        {
-            throw new ArgumentException("The trace or the gradients belong to a network of another shape.", nameof(trace));
-        }
-        ShapeCheck.Exact(dy, nameof(dy), o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
-        ShapeCheck.ExactOrEmpty(dhn, nameof(dhn), d * l, batch, h);
-        ShapeCheck.ExactOrEmpty(dcn, nameof(dcn), d * l, batch, h);
-        if (!o.HasCellState && !dcn.IsEmpty)
-        {
-            throw new ArgumentException($"{NoCellState(o)}; dcn must be empty.", nameof(dcn));
-        }
-        if (o.ProjectionSize > 0 || trace.Packing is not null)
-        {
-            throw new NotSupportedException("BackwardInto does not support projections or variable lengths yet; use Backward.");
-        }
+        int steps = trace.Steps, batch = trace.Batch, states = o.Directions * o.Layers;
         ShapeCheck.ExactOrEmpty(dx, nameof(dx), o.BatchFirst ? [batch, steps, o.InputSize] : [steps, batch, o.InputSize]);
-        ShapeCheck.ExactOrEmpty(dh0, nameof(dh0), d * l, batch, h);
+        ShapeCheck.ExactOrEmpty(dh0, nameof(dh0), states, batch, o.HiddenStateSize);
         if (!o.HasCellState && !dc0.IsEmpty)
         {
             throw new ArgumentException($"{NoCellState(o)}; dc0 must be empty.", nameof(dc0));
         }
-        ShapeCheck.ExactOrEmpty(dc0, nameof(dc0), d * l, batch, h);
+        ShapeCheck.ExactOrEmpty(dc0, nameof(dc0), states, batch, o.HiddenSize);
 
         TrainingWorkspace space = trace.Workspace ?? BorrowWorkspace(steps, batch);
         try
@@ -241,7 +147,7 @@ public sealed partial class RecurrentNetwork
             }
             if (!dh0.IsEmpty)
             {
-                space.Dh0.CopyTo(dh0);
+                space.Dh0.AsSpan(0, dh0.Length).CopyTo(dh0); // with projections the workspace's states are H wide, dh0's P
             }
             if (!dc0.IsEmpty)
             {
@@ -262,7 +168,12 @@ public sealed partial class RecurrentNetwork
 
     private void ReturnWorkspace(TrainingWorkspace space) => Interlocked.CompareExchange(ref idleWorkspace, space, null);
 
-    // Layer by layer from the top; leaves dX (time-major) in space.DAbove, dh0 and dc0 in space.
+    /// <summary>
+    /// The backward pass, mirroring <see cref="ForwardTrainingPass"/>: dy into time-major rows (sorted by length with
+    /// lengths, as the trace is), then layer by layer from the top, through the dropout mask, each direction's
+    /// <see cref="BackwardLayer"/> adding into dX; leaves dX (time-major, the caller's row order) in space.DAbove,
+    /// dh0 and dc0 in space.
+    /// </summary>
     private void BackwardLayers(TrainingTrace trace, ReadOnlySpan<float> dy, ReadOnlySpan<float> dhn, ReadOnlySpan<float> dcn, ParameterSet gradients,
         TrainingWorkspace space, bool wantDx)
     {
@@ -273,6 +184,10 @@ public sealed partial class RecurrentNetwork
         float[] dAbove = space.DAbove, dBelow = space.DBelow;
         int n = rows * o.OutputSize;
         Layout.ToTimeMajor(dy, steps, batch, o.OutputSize, o.BatchFirst, dAbove);
+        Packing? packing = trace.Packing;
+        packing?.Sort(dAbove, steps, o.OutputSize);
+        packing?.Sort(space.Dhn, d * l, o.HiddenStateSize);
+        packing?.Sort(space.Dcn, d * l, h);
         for (int layer = l - 1; layer >= 0; layer--)
         {
             if (layer < l - 1 && trace.DropoutMasks[layer] is { } mask)
@@ -289,7 +204,7 @@ public sealed partial class RecurrentNetwork
                     !dhn.IsEmpty, !dcn.IsEmpty, gradients.Get(layer, dir, ParameterRole.WeightIh), gradients.Get(layer, dir, ParameterRole.WeightHh),
                     gradients.GetOrEmpty(layer, dir, ParameterRole.BiasIh), gradients.GetOrEmpty(layer, dir, ParameterRole.BiasHh),
                     o.Peepholes ? gradients.Get(layer, dir, ParameterRole.Peephole) : [], space, KernelPath);
-                BackwardLayer(in job);
+                BackwardLayer(in job, o.ProjectionSize > 0 ? gradients.Get(layer, dir, ParameterRole.Projection) : []);
             }
             (dAbove, dBelow) = (dBelow, dAbove);
             n = nx;
@@ -298,12 +213,28 @@ public sealed partial class RecurrentNetwork
         {
             dAbove.AsSpan(0, n).CopyTo(space.DAbove); // dX where Backward reads it
         }
+        packing?.Unsort(space.DAbove, steps, o.InputSize);
+        packing?.Unsort(space.Dh0, d * l, o.HiddenStateSize);
+        packing?.Unsort(space.Dc0, d * l, h);
     }
 
-    // One layer-direction: rows split for large batches, units split for small ones, else this thread.
-    private void BackwardLayer(in BackwardJob job)
+    // One layer-direction: with projections or lengths on this thread; else rows split for large batches, units split
+    // for small ones, else this thread. dWhr: the projection's gradient (projections only).
+    private void BackwardLayer(in BackwardJob job, float[] dWhr)
     {
         RecurrentOptions o = job.O;
+        if (o.ProjectionSize > 0)
+        {
+            BackwardProjectedLayer(in job, dWhr); // RecurrentNetwork.Projection.cs
+            return;
+        }
+        if (job.Trace.Packing is { } packing)
+        {
+            SequencePass.Buffers packed = job.Buffers();
+            packed.Alive = packing.Alive;
+            SequencePass.BackwardPacked(o, job.W, job.Dir, job.Steps, job.Batch, packed, job.Gradients(), job.Path);
+            return;
+        }
         bool threaded = Threads > 1 && !o.Peepholes && job.Steps * job.Batch > 0;
         if (threaded && job.Batch >= SplitSequence.RowsPerMemberForBatchSplit * Threads)
         {

@@ -86,7 +86,7 @@ public sealed class TrainingTrace : IDisposable
 
     internal float[]?[] MaskedInputs { get; init; } = [];     // [L] layer l's output times its mask: layer l + 1's input (CreateTrace)
 
-    internal List<float[]>? Borrowed { get; init; }
+    internal BufferSource? Source { get; init; }                // where the buffers above came from (pooled: given back on Dispose)
 
     /// <summary>The batch's lengths, when the pass had some that differ from T: every buffer above is in its sorted row order.</summary>
     internal RecurrentNetwork.Packing? Packing { get; init; }
@@ -103,7 +103,7 @@ public sealed class TrainingTrace : IDisposable
             return;
         }
         Disposed = true;
-        foreach (float[] a in Borrowed ?? []) System.Buffers.ArrayPool<float>.Shared.Return(a);
+        Source?.ReturnAll();
     }
 }
 

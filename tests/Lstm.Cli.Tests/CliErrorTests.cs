@@ -89,6 +89,17 @@ public sealed partial class CliTests
     }
 
     [Fact]
+    public void Train_Resume_WithAnotherOptimizer_IsRefused_NamingBothWords()
+    {
+        var (code, output) = Run(["train", "--steps", "1", .. Tiny, "--optimizer", "momentum", "--out", "m.ckpt", "--plot", "none"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("momentum, lr", output); // the settings table names the optimizer by its word
+
+        (code, output) = Run(["train", "--steps", "1", .. Tiny, "--optimizer", "adadelta", "--out", "m.ckpt", "--plot", "none", "--resume", "m.ckpt"]);
+        AssertOneLineError(code, output, "--optimizer adadelta (the checkpoint has momentum)");
+    }
+
+    [Fact]
     public void Train_PlotNone_WritesNoPlot()
     {
         var (code, output) = Run(["train", "--steps", "2", .. Tiny, "--out", "m.ckpt", "--plot", "none"]);

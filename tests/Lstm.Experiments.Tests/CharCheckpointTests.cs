@@ -13,7 +13,7 @@ public sealed class CharCheckpointTests : IDisposable
 
     public CharCheckpointTests()
     {
-        var o = new CharModelOptions { Hidden = 4, Layers = 2, SequenceLength = 5, Batch = 3, Optimizer = "adam", Seed = 2 };
+        var o = new CharModelOptions { Hidden = 4, Layers = 2, SequenceLength = 5, Batch = 3, Optimizer = OptimizerKind.Adam, Seed = 2 };
         var trainer = new CharTrainer(CharLanguageModel.Create(Text, o), Text);
         trainer.TrainStep();
         path = Path.Combine(work, "good.ckpt");

@@ -34,7 +34,7 @@ public class CharTrainingTests
     public void SaveResumeContinue_EqualsAnUninterruptedRun()
     {
         string text = string.Concat(Enumerable.Repeat("lstm remembers. ", 30));
-        CharModelOptions o = Tiny with { Layers = 2, Dropout = 0.2f, Optimizer = "adam" };
+        CharModelOptions o = Tiny with { Layers = 2, Dropout = 0.2f, Optimizer = OptimizerKind.Adam };
         var straight = new CharTrainer(CharLanguageModel.Create(text, o), text);
         for (int i = 0; i < 10; i++) straight.TrainStep();
 

@@ -39,7 +39,7 @@ public sealed class TrainingPoisonTests : IDisposable
     public void AnUpdateThatOverflowsAParameter_StopsTraining_AndNothingIsSavedAfterIt()
     {
         // Finite loss and gradients, but lr = 1e300 sends every parameter the gradient touches to ±∞.
-        CharTrainer trainer = Trainer(Tiny with { Optimizer = "sgd", LearningRate = 1e300 });
+        CharTrainer trainer = Trainer(Tiny with { Optimizer = OptimizerKind.Sgd, LearningRate = 1e300 });
         string path = Path.Combine(work, "m.ckpt");
         var e = Assert.Throws<TrainingDivergedException>(() => trainer.TrainStep());
         Assert.Contains("step 1", e.Message);

@@ -26,7 +26,6 @@ internal static class CharCheckpoint
         Require(o.SequenceLength >= 1, "sequenceLength", o.SequenceLength, "≥ 1");
         Require(o.Batch >= 1, "batch", o.Batch, "≥ 1");
         Require(double.IsFinite(o.LearningRate) && o.LearningRate >= 0, "learningRate", o.LearningRate, "finite and ≥ 0");
-        Require(o.Optimizer is "sgd" or "momentum" or "adam" or "adadelta", "optimizer", o.Optimizer, "sgd, momentum, adam or adadelta");
         Require(!double.IsNaN(o.ClipNorm), "clipNorm", o.ClipNorm, "a number (≤ 0: no clipping)");
         Require(o.DecayEvery >= 0, "decayEvery", o.DecayEvery, "≥ 0");
         Require(double.IsFinite(o.DecayFactor) && o.DecayFactor >= 0, "decayFactor", o.DecayFactor, "finite and ≥ 0");
@@ -36,8 +35,10 @@ internal static class CharCheckpoint
         {
             throw new InvalidDataException($"The checkpoint's vocabulary ({vocab.Length} characters) must be non-empty, each character once.");
         }
-        // The network's options beyond its sizes (cell, nonlinearity, bias, ...; defaults in older files).
-        RecurrentOptions net = NetworkMetadata.Read(c, new RecurrentOptions(vocab.Length, o.Hidden, o.Layers));
+        // The network's options beyond its sizes (cell, nonlinearity, bias, ...; defaults in older files): NetworkMetadata
+        // owns those entries, the model's cell among them.
+        RecurrentOptions net = NetworkOptions(c, new RecurrentOptions(vocab.Length, o.Hidden, o.Layers));
+        o = o with { Cell = net.Cell };
         if (net.ProjectionSize != 0)
         {
             // The output layer reads H units: a char model has no projection (a file that says so is not one this library wrote).
@@ -68,6 +69,22 @@ internal static class CharCheckpoint
         Length(c, "head.weight", (long)vocab.Length * o.Hidden);
         Length(c, "head.bias", vocab.Length);
         return (o, vocab, net);
+    }
+
+    // NetworkMetadata.Read, its errors worded as the model's other options' ("The checkpoint's model options are
+    // malformed: 'cell' is 7; ..."), as they read when the model options parsed the cell themselves.
+    private static RecurrentOptions NetworkOptions(Checkpoint c, RecurrentOptions shape)
+    {
+        try
+        {
+            return NetworkMetadata.Read(c, shape);
+        }
+        catch (InvalidDataException e)
+        {
+            const string Subject = "The checkpoint's ";
+            string detail = e.Message.StartsWith(Subject, StringComparison.Ordinal) ? e.Message[Subject.Length..] : e.Message;
+            throw new InvalidDataException("The checkpoint's model options are malformed: " + detail, e);
+        }
     }
 
     /// <summary>The training state (step, RNG, positions, carried h and c, optimizer state), checked against the model.</summary>

@@ -12,13 +12,13 @@ public sealed record CharModelOptions
     public int SequenceLength { get; init; } = 50;
     public int Batch { get; init; } = 32;
     public double LearningRate { get; init; } = 3e-3;
-    /// <summary>sgd, momentum, adam or adadelta.</summary>
-    public string Optimizer { get; init; } = "adam";
+    /// <summary>Written and read as its word (<see cref="OptimizerNames"/>).</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
     public double ClipNorm { get; init; } = 5;
     public int DecayEvery { get; init; }
     public double DecayFactor { get; init; } = 1;
     public int Seed { get; init; } = 1;
-    /// <summary>The recurrent cell: LSTM (default), GRU or Elman RNN (tanh).</summary>
+    /// <summary>The recurrent cell: LSTM (default), GRU or Elman RNN (tanh). The checkpoint's <c>cell</c> entry is <see cref="NetworkMetadata"/>'s.</summary>
     public CellKind Cell { get; init; } = CellKind.Lstm;
 
     /// <summary>The network these options describe for a vocabulary of <paramref name="vocabulary"/> characters.</summary>
@@ -33,17 +33,14 @@ public sealed record CharModelOptions
         yield return ("sequenceLength", SequenceLength.ToString(ci));
         yield return ("batch", Batch.ToString(ci));
         yield return ("learningRate", LearningRate.ToString("R", ci));
-        yield return ("optimizer", Optimizer);
+        yield return ("optimizer", Optimizer.Name());
         yield return ("clipNorm", ClipNorm.ToString("R", ci));
         yield return ("decayEvery", DecayEvery.ToString(ci));
         yield return ("decayFactor", DecayFactor.ToString("R", ci));
         yield return ("seed", Seed.ToString(ci));
-        if (Cell != CellKind.Lstm)
-        {
-            yield return ("cell", ((int)Cell).ToString(ci)); // absent: an LSTM, as every checkpoint written before the key
-        }
     }
 
+    // Every option but Cell, which NetworkMetadata reads with the network's other options (CharCheckpoint.Model).
     internal static CharModelOptions FromMetadata(Checkpoint c)
     {
         var ci = CultureInfo.InvariantCulture;
@@ -57,24 +54,17 @@ public sealed record CharModelOptions
                 SequenceLength = int.Parse(c.Get("sequenceLength"), ci),
                 Batch = int.Parse(c.Get("batch"), ci),
                 LearningRate = double.Parse(c.Get("learningRate"), ci),
-                Optimizer = c.Get("optimizer"),
+                Optimizer = OptimizerNames.Parse(c.Get("optimizer")),
                 ClipNorm = double.Parse(c.Get("clipNorm"), ci),
                 DecayEvery = int.Parse(c.Get("decayEvery"), ci),
                 DecayFactor = double.Parse(c.Get("decayFactor"), ci),
                 Seed = int.Parse(c.Get("seed"), ci),
-                Cell = c.Metadata.TryGetValue("cell", out string? cell) ? ParseCell(cell) : CellKind.Lstm,
             };
         }
         catch (Exception e) when (e is FormatException or OverflowException)
         {
             throw new InvalidDataException("The checkpoint's model options are malformed: " + e.Message, e);
         }
-    }
-
-    private static CellKind ParseCell(string text)
-    {
-        int value = int.Parse(text, CultureInfo.InvariantCulture);
-        return Enum.IsDefined((CellKind)value) ? (CellKind)value : throw new FormatException($"'cell' is {value}; expected {string.Join(", ", Enum.GetValues<CellKind>().Select(k => $"{(int)k} ({k})"))}.");
     }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting training cannot use.</summary>
@@ -99,11 +89,11 @@ public sealed record CharModelOptions
 
     internal Optimizer CreateOptimizer() => Optimizer switch
     {
-        "sgd" => new Sgd(),
-        "momentum" => new Sgd(0.9),
-        "adam" => new Adam(),
-        "adadelta" => new Adadelta(),
-        _ => throw new ArgumentException($"Unknown optimizer '{Optimizer}'; expected sgd, momentum, adam or adadelta.", nameof(Optimizer)),
+        OptimizerKind.Sgd => new Sgd(),
+        OptimizerKind.Momentum => new Sgd(0.9),
+        OptimizerKind.Adam => new Adam(),
+        OptimizerKind.Adadelta => new Adadelta(),
+        _ => throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, $"Unknown optimizer; expected {OptimizerNames.Expected}."),
     };
 }
 
