@@ -153,8 +153,9 @@ public sealed partial class RecurrentNetwork
             return;
         }
         // CheckFinite names the first bad value in order, so it runs on this thread; a training split would have to
-        // sum the peephole gradient over rows, so peepholes train on this thread too.
-        bool threaded = Threads > 1 && !CheckFinite && p.Steps * b > 0 && (!training || !o.Peepholes);
+        // sum the peephole gradient over rows, so peepholes train on this thread too. While another process holds a
+        // core (Team.PrefersAlone), the one-thread pass, which a team running alone would only imitate.
+        bool threaded = Threads > 1 && !CheckFinite && p.Steps * b > 0 && (!training || !o.Peepholes) && !Team.PrefersAlone;
         if (threaded && (training ? TryForwardTrainingOnTeam(p, w, slot, hOffset) : TryForwardOnTeam(p, hOffset)))
         {
             return;

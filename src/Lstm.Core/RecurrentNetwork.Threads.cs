@@ -16,8 +16,10 @@ public sealed partial class RecurrentNetwork : IDisposable
     /// slice of the weights in its own cache (when H ≥ <see cref="MinUnitsPerThread"/> × Threads; smaller layers run on
     /// the calling thread); batches of 16 rows per thread and more split the rows, for <see cref="ForwardTraining(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Training.SeededRandom)"/>
     /// and <see cref="Backward(TrainingTrace, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ParameterSet)"/> too (without peepholes, whose gradient sums over rows). Below that, <see cref="Backward(TrainingTrace, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ParameterSet)"/>
-    /// and <see cref="ForwardTrainingInto"/> split the hidden units when H ≥ <see cref="MinUnitsPerThread"/> × Threads
-    /// (one barrier per step). Results are bitwise the same for every count. <see cref="CheckFinite"/> runs on the calling thread; streams take their own count in
+    /// and both training forward passes split the hidden units when H ≥ <see cref="MinUnitsPerThread"/> × Threads
+    /// (one barrier per step). A maximum: a worker that is late gets its share run by the calling thread, and while
+    /// another process holds a core every pass stays on the calling thread (<c>Threading.Contention</c>). Results are
+    /// bitwise the same for every count. <see cref="CheckFinite"/> runs on the calling thread; streams take their own count in
     /// <see cref="CreateStream"/>. Set it before sharing the network.
     /// </summary>
     public int Threads
@@ -78,9 +80,8 @@ public sealed partial class RecurrentNetwork : IDisposable
     /// </summary>
     public const int MinUnitsPerThread = 64;
 
-    // Rows split for any H; units split (inference only) when every thread gets a slice worth a barrier per step. While
-    // another process holds a core (Contention), the one-thread pass, which a team alone would only imitate.
-    private bool CanSplit(int layer, int dir, int batch, bool training) => !Team.PrefersAlone && (
+    // Rows split for any H; units split (inference only) when every thread gets a slice worth a barrier per step.
+    private bool CanSplit(int layer, int dir, int batch, bool training) =>
         batch >= SplitSequence.RowsPerMemberForBatchSplit * threads
-        || (!training && Options.HiddenSize >= MinUnitsPerThread * threads && Packed(layer, dir).Slices(threads).Length == threads));
+        || (!training && Options.HiddenSize >= MinUnitsPerThread * threads && Packed(layer, dir).Slices(threads).Length == threads);
 }

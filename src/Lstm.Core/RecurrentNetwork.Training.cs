@@ -235,7 +235,7 @@ public sealed partial class RecurrentNetwork
             SequencePass.BackwardPacked(o, job.W, job.Dir, job.Steps, job.Batch, packed, job.Gradients(), job.Path);
             return;
         }
-        bool threaded = Threads > 1 && !o.Peepholes && job.Steps * job.Batch > 0;
+        bool threaded = Threads > 1 && !o.Peepholes && job.Steps * job.Batch > 0 && !Team.PrefersAlone; // see ForwardLayer
         if (threaded && job.Batch >= SplitSequence.RowsPerMemberForBatchSplit * Threads)
         {
             Team team = TryTeam();

@@ -29,7 +29,10 @@ public class TrainingTraceTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void AReusedTrace_GivesThePooledTracesBits_EveryPass(string kind, int batch, int threads)
+    public void AReusedTrace_GivesThePooledTracesBits_EveryPass(string kind, int batch, int threads) =>
+        Helpers.WithTeamMode(parallel: null, () => ReusedTraceCase(kind, batch, threads)); // split even if another test reported contention
+
+    private static void ReusedTraceCase(string kind, int batch, int threads)
     {
         const int T = 5;
         RecurrentOptions o = Options(kind);
