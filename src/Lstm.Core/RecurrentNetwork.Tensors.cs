@@ -11,19 +11,19 @@ public sealed partial class RecurrentNetwork
     /// <summary>
     /// <see cref="Forward(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float})"/> on tensors:
     /// <paramref name="x"/> [T, B, I] (or [B, T, I] batch-first), <paramref name="h0"/> and <paramref name="c0"/>
-    /// [D·L, B, H] or omitted for zeros. <see cref="SequenceOutput.OutputTensor"/> and its siblings give the results as tensors.
+    /// [D·L, B, H] (h0 [D·L, B, P] with projections) or omitted for zeros. <see cref="SequenceOutput.OutputTensor"/> and its siblings give the results as tensors.
     /// </summary>
     public SequenceOutput Forward(in ReadOnlyTensorSpan<float> x, in ReadOnlyTensorSpan<float> h0 = default, in ReadOnlyTensorSpan<float> c0 = default)
     {
         (int steps, int batch) = SequenceShape(x, nameof(x), Options.InputSize, "input size");
-        return Forward(TensorArguments.RowMajor(x), steps, batch, States(h0, nameof(h0), batch), States(c0, nameof(c0), batch));
+        return Forward(TensorArguments.RowMajor(x), steps, batch, States(h0, nameof(h0), batch, Options.HiddenStateSize), States(c0, nameof(c0), batch, Options.HiddenSize));
     }
 
     /// <summary><see cref="ForwardTraining(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Training.SeededRandom)"/> on tensors, shaped as for <see cref="Forward(in ReadOnlyTensorSpan{float}, in ReadOnlyTensorSpan{float}, in ReadOnlyTensorSpan{float})"/>.</summary>
     public TrainingTrace ForwardTraining(in ReadOnlyTensorSpan<float> x, in ReadOnlyTensorSpan<float> h0 = default, in ReadOnlyTensorSpan<float> c0 = default)
     {
         (int steps, int batch) = SequenceShape(x, nameof(x), Options.InputSize, "input size");
-        return ForwardTraining(TensorArguments.RowMajor(x), steps, batch, States(h0, nameof(h0), batch), States(c0, nameof(c0), batch));
+        return ForwardTraining(TensorArguments.RowMajor(x), steps, batch, States(h0, nameof(h0), batch, Options.HiddenStateSize), States(c0, nameof(c0), batch, Options.HiddenSize));
     }
 
     /// <summary>
@@ -37,12 +37,12 @@ public sealed partial class RecurrentNetwork
         (int steps, int batch) = SequenceShape(dy, nameof(dy), Options.OutputSize, "directions × hidden size");
         TensorArguments.Dimension(nameof(dy), Options.BatchFirst ? 1 : 0, "steps", steps, trace.Steps, dy.Lengths);
         TensorArguments.Dimension(nameof(dy), Options.BatchFirst ? 0 : 1, "batch", batch, trace.Batch, dy.Lengths);
-        return Backward(trace, TensorArguments.RowMajor(dy), States(dhn, nameof(dhn), batch), States(dcn, nameof(dcn), batch), gradients);
+        return Backward(trace, TensorArguments.RowMajor(dy), States(dhn, nameof(dhn), batch, Options.HiddenStateSize), States(dcn, nameof(dcn), batch, Options.HiddenSize), gradients);
     }
 
     /// <summary>
     /// <see cref="Step(StreamState, ReadOnlySpan{float}, Span{float})"/> on tensors: <paramref name="x"/> [B, I] and
-    /// <paramref name="y"/> [B, H], both row-major (a dense tensor is used in place, so this allocates nothing either).
+    /// <paramref name="y"/> [B, H] ([B, P] with projections), both row-major (a dense tensor is used in place, so this allocates nothing either).
     /// </summary>
     public void Step(StreamState state, in ReadOnlyTensorSpan<float> x, in TensorSpan<float> y)
     {
@@ -55,10 +55,10 @@ public sealed partial class RecurrentNetwork
         TensorArguments.Dimension(nameof(x), 1, "input size", x.Lengths[1], Options.InputSize, x.Lengths);
         if (y.Rank != 2)
         {
-            throw new ArgumentException($"y must have 2 dimensions [B, H]; it has {y.Rank}: {TensorArguments.Shape(y.Lengths)}.", nameof(y));
+            throw new ArgumentException($"y must have 2 dimensions [B, H] ([B, P] with projections); it has {y.Rank}: {TensorArguments.Shape(y.Lengths)}.", nameof(y));
         }
         TensorArguments.Dimension(nameof(y), 0, "batch", y.Lengths[0], state.Batch, y.Lengths);
-        TensorArguments.Dimension(nameof(y), 1, "hidden size", y.Lengths[1], Options.HiddenSize, y.Lengths);
+        TensorArguments.Dimension(nameof(y), 1, Options.ProjectionSize > 0 ? "projection size" : "hidden size", y.Lengths[1], Options.HiddenStateSize, y.Lengths);
         Step(state, TensorArguments.RowMajor(x), TensorArguments.RowMajor(y, nameof(y)));
     }
 
@@ -71,8 +71,8 @@ public sealed partial class RecurrentNetwork
         return Options.BatchFirst ? (l[1], l[0]) : (l[0], l[1]);
     }
 
-    // A [D·L, B, H] state, or empty when the caller gave none.
-    private ReadOnlySpan<float> States(in ReadOnlyTensorSpan<float> t, string name, int batch)
+    // A [D·L, B, width] state (h: P wide with projections, c: H), or empty when the caller gave none.
+    private ReadOnlySpan<float> States(in ReadOnlyTensorSpan<float> t, string name, int batch, int width)
     {
         if (!TensorArguments.IsGiven(t))
         {
@@ -81,7 +81,7 @@ public sealed partial class RecurrentNetwork
         int[] l = TensorArguments.Lengths(t, name, 3, "[D·L, B, H]");
         TensorArguments.Dimension(name, 0, "directions × layers", l[0], Options.Directions * Options.Layers, t.Lengths);
         TensorArguments.Dimension(name, 1, "batch", l[1], batch, t.Lengths);
-        TensorArguments.Dimension(name, 2, "hidden size", l[2], Options.HiddenSize, t.Lengths);
+        TensorArguments.Dimension(name, 2, width == Options.HiddenSize ? "hidden size" : "projection size", l[2], width, t.Lengths);
         return TensorArguments.RowMajor(t);
     }
 }

@@ -72,6 +72,43 @@ public class TensorOverloadTests
     }
 
     [Fact]
+    public void WithProjections_hIsPWide_AndcIsHWide()
+    {
+        const int P = 3;
+        RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(I, H, Layers: 2, ProjectionSize: P), seed: 5);
+        float[] x = Helpers.ToFloat(Helpers.Uniform(T * B * I, 1)), h0 = Helpers.ToFloat(Helpers.Uniform(2 * B * P, 2)), c0 = Helpers.ToFloat(Helpers.Uniform(2 * B * H, 3));
+        SequenceOutput spans = net.Forward(x, T, B, h0, c0);
+        SequenceOutput tensors = net.Forward(Tensor.Create(x, [T, B, I]).AsReadOnlyTensorSpan(), Tensor.Create(h0, [2, B, P]).AsReadOnlyTensorSpan(),
+            Tensor.Create(c0, [2, B, H]).AsReadOnlyTensorSpan());
+        Helpers.AssertBitwise(spans.Output, tensors.Output, "y");
+        Assert.Equal(new nint[] { 2, B, P }, tensors.HnTensor.Lengths.ToArray());
+        var e = Assert.Throws<ArgumentException>(() => net.Forward(Tensor.Create(x, [T, B, I]).AsReadOnlyTensorSpan(), Tensor.Create(c0, [2, B, H]).AsReadOnlyTensorSpan()));
+        Assert.Equal("h0", e.ParamName);
+        Assert.Contains("projection size", e.Message, StringComparison.Ordinal);
+
+        float[] dy = Helpers.ToFloat(Helpers.Uniform(T * B * P, 4)), dhn = Helpers.ToFloat(Helpers.Uniform(2 * B * P, 5)), dcn = Helpers.ToFloat(Helpers.Uniform(2 * B * H, 6));
+        ParameterSet gSpans = net.CreateGradients(), gTensors = net.CreateGradients();
+        InputGradients viaSpans, viaTensors;
+        using (TrainingTrace trace = net.ForwardTraining(x, T, B))
+        {
+            viaSpans = net.Backward(trace, dy, dhn, dcn, gSpans);
+        }
+        using (TrainingTrace trace = net.ForwardTraining(Tensor.Create(x, [T, B, I]).AsReadOnlyTensorSpan()))
+        {
+            viaTensors = net.Backward(trace, gTensors, Tensor.Create(dy, [T, B, P]).AsReadOnlyTensorSpan(), Tensor.Create(dhn, [2, B, P]).AsReadOnlyTensorSpan(),
+                Tensor.Create(dcn, [2, B, H]).AsReadOnlyTensorSpan());
+        }
+        Helpers.AssertBitwise(viaSpans.DX, viaTensors.DX, "dx");
+        Helpers.AssertBitwise(gSpans["weight_hr_l1"], gTensors["weight_hr_l1"], "weight_hr_l1");
+
+        using StreamState a = net.CreateStream(B), b = net.CreateStream(B);
+        float[] xs = x.AsSpan(0, B * I).ToArray(), ySpan = new float[B * P], yTensor = new float[B * P];
+        net.Step(a, xs, ySpan);
+        net.Step(b, Tensor.Create(xs, [B, I]).AsReadOnlyTensorSpan(), Tensor.Create(yTensor, [B, P]).AsTensorSpan());
+        Helpers.AssertBitwise(ySpan, yTensor, "step y");
+    }
+
+    [Fact]
     public void Step_OnDenseTensors_MatchesTheSpanOverload_AndAllocatesNothing()
     {
         RecurrentNetwork net = RecurrentNetwork.Create(new RecurrentOptions(I, H, Layers: 2), seed: 3);
