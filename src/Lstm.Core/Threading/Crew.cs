@@ -132,7 +132,6 @@ internal sealed class Crew
                 long started = Stopwatch.GetTimestamp();
                 Claim(0, number);
                 RunShare(work, 0, phase, member: 0);
-                long own = Stopwatch.GetTimestamp() - started;
                 for (int share = 1; share < Size && !strict; share++)
                 {
                     if (TakeIfLate(work, share, phase, number, greedy) && !wasAsleep && !greedy)
@@ -141,7 +140,11 @@ internal sealed class Crew
                         Contention.Report();
                     }
                 }
-                long waitFrom = Stopwatch.GetTimestamp();
+                if (Volatile.Read(ref completed) >= (number + 1) * Size)
+                {
+                    continue; // the workers were done first: no clock read (a streaming step's phase is ~1 µs)
+                }
+                long waitFrom = Stopwatch.GetTimestamp(), own = waitFrom - started;
                 var spinner = new Spinner();
                 while (Volatile.Read(ref completed) < (number + 1) * Size)
                 {
@@ -186,6 +189,10 @@ internal sealed class Crew
     // claim and run it here. True when the caller ran it.
     private bool TakeIfLate(ITeamJob work, int share, int phase, long number, bool greedy)
     {
+        if (Volatile.Read(ref claims[share * Stride]) > number)
+        {
+            return false; // the worker has it (the common case: no clock read)
+        }
         long from = Stopwatch.GetTimestamp();
         while (!greedy && Volatile.Read(ref claims[share * Stride]) <= number)
         {
