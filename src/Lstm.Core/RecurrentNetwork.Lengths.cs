@@ -16,18 +16,7 @@ public sealed partial class RecurrentNetwork
     /// <inheritdoc cref="Forward(ReadOnlySpan{float}, int, int, ReadOnlySpan{int})"/>
     public SequenceOutput Forward(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<int> lengths, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)
     {
-        ThrowIfLengthsUnsupported();
         return Infer(x, steps, batch, h0, c0, Packing.Of(lengths, steps, batch));
-    }
-
-    // The packed passes (SequencePass.ForwardPacked, ProjectionPass) carry LSTM and Elman cells; a GRU would run
-    // through the Elman branch and give a wrong answer, so it is refused until the packed passes have a GRU branch.
-    private void ThrowIfLengthsUnsupported()
-    {
-        if (Options.Cell is not (CellKind.Lstm or CellKind.Rnn))
-        {
-            throw new NotSupportedException($"Lengths with {Options.Cell} cells are not supported yet.");
-        }
     }
 
     /// <summary>
@@ -43,7 +32,6 @@ public sealed partial class RecurrentNetwork
         float dropout = 0, Training.SeededRandom? random = null)
     {
         ThrowUnlessFloat32(nameof(ForwardTraining));
-        ThrowIfLengthsUnsupported();
         CheckDropout(dropout, random);
         return Train(x, steps, batch, h0, c0, dropout, random, Packing.Of(lengths, steps, batch));
     }

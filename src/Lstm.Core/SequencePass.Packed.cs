@@ -19,9 +19,10 @@ internal static partial class SequencePass
         int checkLayer = -1, int[]? rowOrder = null)
     {
         int h = o.HiddenSize, gh = o.Gates * h, ldy = o.OutputSize, inSize = w.InputWeights.Columns;
-        bool lstm = o.Cell == CellKind.Lstm;
+        bool lstm = o.Cell == CellKind.Lstm, gru = o.Cell == CellKind.Gru;
         ReadOnlySpan<int> alive = buf.Alive;
         float[] hPrev = ArrayPool<float>.Shared.Rent(batch * h), cPrev = ArrayPool<float>.Shared.Rent(batch * h);
+        float[] gruHidden = gru ? ArrayPool<float>.Shared.Rent(Math.Max(1, batch * gh)) : [];
         try
         {
             for (int t = 0; t < steps; t++) // G = X·W_ihᵀ + b for the live rows of each step only
@@ -55,14 +56,21 @@ internal static partial class SequencePass
                     }
                 }
                 Span<float> gt = buf.Gates.Slice(t * batch * gh, n * gh);
-                w.RecurrentWeights.Multiply(hPrev, n, h, gt, gh, accumulate: true, path); // G_t += h_{t-1}·W_hhᵀ
                 Span<float> ht = yt[(dir * h)..];
-                if (lstm)
+                if (gru)
                 {
+                    // As SequencePass.ForwardSteps runs a GRU, on the n live rows, with h' gathered into hPrev.
+                    bool save = buf.KeepAllC || !o.LinearBeforeReset;
+                    GruPass.Step(o, w, n, hPrev, h, gt, gruHidden.AsSpan(0, n * gh), save ? CSlot(buf, t, s, batch, 0, n, h) : default, ht, ldy, path);
+                }
+                else if (lstm)
+                {
+                    w.RecurrentWeights.Multiply(hPrev, n, h, gt, gh, accumulate: true, path); // G_t += h_{t-1}·W_hhᵀ
                     LstmCell.Forward(gt, n, h, cPrev.AsSpan(0, n * h), CSlot(buf, t, s, batch, 0, n, h), ht, ldy, o.CellOptions, w.Peepholes, path);
                 }
                 else
                 {
+                    w.RecurrentWeights.Multiply(hPrev, n, h, gt, gh, accumulate: true, path);
                     for (int r = 0; r < n; r++)
                     {
                         RnnActivation.Forward(o, gt.Slice(r * h, h), ht.Slice(r * ldy, h), path);
@@ -93,6 +101,7 @@ internal static partial class SequencePass
         {
             ArrayPool<float>.Shared.Return(hPrev);
             ArrayPool<float>.Shared.Return(cPrev);
+            if (gru) ArrayPool<float>.Shared.Return(gruHidden);
         }
     }
 
@@ -114,13 +123,16 @@ internal static partial class SequencePass
     public static void BackwardPacked(RecurrentOptions o, PackedLayer w, int dir, int steps, int batch, Buffers buf, Gradients g, SimdPath path)
     {
         int h = o.HiddenSize, gh = o.Gates * h, ldy = o.OutputSize, inSize = w.InputWeights.Columns;
-        bool lstm = o.Cell == CellKind.Lstm;
+        bool lstm = o.Cell == CellKind.Lstm, gru = o.Cell == CellKind.Gru;
         ReadOnlySpan<int> alive = buf.Alive;
         int[] offset = new int[steps + 1]; // packed row of (t, 0): the live rows of earlier steps come first
         for (int t = 0; t < steps; t++) offset[t + 1] = offset[t] + alive[t];
         int m = offset[steps];
-        float[] dGates = ArrayPool<float>.Shared.Rent(Math.Max(1, m * gh)), hPrevAll = ArrayPool<float>.Shared.Rent(Math.Max(1, m * h));
+        // A GRU's dGates has the recurrent side's block [m, 3H] after the input side's (GateGradientLength), and
+        // savedAll [m, H] gathers what GruPass saved (r⊙h' feeds dW_hn with linear_before_reset = 0).
+        float[] dGates = ArrayPool<float>.Shared.Rent(Math.Max(1, GateGradientLength(o, m))), hPrevAll = ArrayPool<float>.Shared.Rent(Math.Max(1, m * h));
         float[] xAll = ArrayPool<float>.Shared.Rent(Math.Max(1, m * inSize)), cPrev = ArrayPool<float>.Shared.Rent(batch * h);
+        float[] savedAll = gru ? ArrayPool<float>.Shared.Rent(Math.Max(1, m * h)) : [];
         float[] dh = new float[batch * h], dhTotal = new float[batch * h], dc = new float[batch * h];
         try
         {
@@ -148,6 +160,15 @@ internal static partial class SequencePass
                 }
                 Span<float> dgt = dGates.AsSpan(offset[t] * gh, n * gh);
                 ReadOnlySpan<float> gt = buf.Gates.Slice(t * batch * gh, n * gh);
+                if (gru)
+                {
+                    ReadOnlySpan<float> saved = buf.C.Slice(t * batch * h, n * h);
+                    saved.CopyTo(savedAll.AsSpan(offset[t] * h, n * h));
+                    // dh' of the live rows; dc is a GRU's scratch (it has no c), as in SequencePass.BackwardSteps.
+                    GruPass.BackwardStep(o, w, n, gt, saved, hPrevAll.AsSpan(offset[t] * h, n * h), h, dhTotal.AsSpan(0, n * h), dgt,
+                        dGates.AsSpan((m + offset[t]) * gh, n * gh), dh.AsSpan(0, n * h), dc.AsSpan(0, n * h), path);
+                    continue;
+                }
                 if (lstm)
                 {
                     LstmCell.Backward(gt, n, h, cPrev.AsSpan(0, n * h), buf.C.Slice(t * batch * h, n * h), dhTotal.AsSpan(0, n * h), dc.AsSpan(0, n * h), dgt,
@@ -173,12 +194,30 @@ internal static partial class SequencePass
                 return;
             }
             Gemm.AccumulateWeightGradient(dGates, gh, xAll, inSize, m, gh, inSize, g.DWih, path);  // dW_ih += dGᵀ·X over the live rows
-            Gemm.AccumulateWeightGradient(dGates, gh, hPrevAll, h, m, gh, h, g.DWhh, path);      // dW_hh += dGᵀ·H_prev
+            int recurrentBlock = gru ? m * gh : 0; // a GRU's recurrent side has its own block
+            if (gru)
+            {
+                GruPass.RecurrentWeightGradient(o, m, 0, gh, dGates.AsSpan(recurrentBlock), hPrevAll, savedAll, g.DWhh, path);
+            }
+            else
+            {
+                Gemm.AccumulateWeightGradient(dGates, gh, hPrevAll, h, m, gh, h, g.DWhh, path);      // dW_hh += dGᵀ·H_prev
+            }
             for (int r = 0; r < m && g.DBih.Length > 0; r++)
             {
-                ReadOnlySpan<float> row = dGates.AsSpan(r * gh, gh);
-                TensorPrimitives.Add(g.DBih, row, g.DBih); // db = Σ_rows dG
-                TensorPrimitives.Add(g.DBhh, row, g.DBhh);
+                TensorPrimitives.Add(g.DBih, dGates.AsSpan(r * gh, gh), g.DBih); // db = Σ_rows dG
+                TensorPrimitives.Add(g.DBhh, dGates.AsSpan(recurrentBlock + (r * gh), gh), g.DBhh);
+            }
+            if (gru)
+            {
+                // dX += dG·W_ih into each step's live rows (contiguous: the prefix of the step's B rows), the plain
+                // pass's accumulation, so a bidirectional GRU's dX is bitwise that of each row run alone. LSTM and RNN
+                // keep the one packed GEMM and the add below (their bits are pinned by existing results).
+                for (int t = 0; t < steps; t++)
+                {
+                    Gemm.MultiplyByWeights(dGates.AsSpan(offset[t] * gh), alive[t], gh, w.InputWeights.Float, g.DX[(t * batch * inSize)..], inSize, accumulate: true, path: path);
+                }
+                return;
             }
             Gemm.MultiplyByWeights(dGates, m, gh, w.InputWeights.Float, xAll, inSize, accumulate: false, path: path); // dX = dG·W_ih, packed
             for (int t = 0; t < steps; t++)
@@ -196,6 +235,7 @@ internal static partial class SequencePass
             ArrayPool<float>.Shared.Return(hPrevAll);
             ArrayPool<float>.Shared.Return(xAll);
             ArrayPool<float>.Shared.Return(cPrev);
+            if (gru) ArrayPool<float>.Shared.Return(savedAll);
         }
     }
 }

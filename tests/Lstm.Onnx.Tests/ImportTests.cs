@@ -86,13 +86,24 @@ public class ImportTests
     [InlineData("LSTM", "bidirectional", 1)]
     [InlineData("RNN", "reverse", 1)]
     [InlineData("RNN", "bidirectional", 0)]
-    public void RaggedSequenceLens_MatchOnnxRuntime(string op, string direction, int layout)
+    [InlineData("GRU", "forward", 0, 0)]
+    [InlineData("GRU", "reverse", 1, 0)]
+    [InlineData("GRU", "bidirectional", 0, 0)]
+    [InlineData("GRU", "bidirectional", 1, 0)]
+    [InlineData("GRU", "forward", 1, 1)]
+    [InlineData("GRU", "reverse", 0, 1)]
+    [InlineData("GRU", "bidirectional", 0, 1)]
+    [InlineData("GRU", "bidirectional", 1, 1)]
+    public void RaggedSequenceLens_MatchOnnxRuntime(string op, string direction, int layout, int? linearBeforeReset = null)
     {
         // Rows that end early (and one at T): Lstm.Core's variable-length batches; a reverse direction starts at each
         // row's last valid step. Not 0: ONNX leaves a row with no steps unspecified (PyTorch refuses one).
         var probe = new NodeModel { Op = op };
         int[] lengths = [.. Enumerable.Range(0, probe.Batch).Select(b => b switch { 0 => probe.Steps, 1 => 1, _ => 3 })];
-        var m = new NodeModel { Op = op, Direction = direction, Layout = layout, Seed = 13, Lengths = true, LengthValues = lengths, InitialState = true };
+        var m = new NodeModel
+        {
+            Op = op, Direction = direction, Layout = layout, Seed = 13, Lengths = true, LengthValues = lengths, InitialState = true, LinearBeforeReset = linearBeforeReset,
+        };
         float[] x = ExportTests.Random(m.Steps * m.Batch * m.Input, 9);
         using OnnxRecurrentModel ours = Import(m.Bytes());
         OnnxOutputs r = ours.Run(x, m.Steps, m.Batch);
