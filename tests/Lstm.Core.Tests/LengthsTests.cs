@@ -13,6 +13,8 @@ public class LengthsTests
         ["lstm-peepholes-batch-first"] = new(3, 4, BatchFirst: true, Peepholes: true),
         ["rnn-relu-bidirectional"] = new(3, 4, Bidirectional: true, Cell: CellKind.Rnn, Nonlinearity: RnnNonlinearity.Relu),
         ["rnn-no-bias-stacked"] = new(3, 4, Layers: 2, Cell: CellKind.Rnn, Bias: false),
+        ["gru-bidirectional-stacked"] = new(3, 4, Layers: 2, Bidirectional: true, Cell: CellKind.Gru),
+        ["gru-reset-before-product-no-bias-batch-first"] = new(3, 4, Bidirectional: true, BatchFirst: true, Cell: CellKind.Gru, LinearBeforeReset: false, Bias: false),
     };
 
     public static TheoryData<string> VariantNames() => new(Variants.Keys);

@@ -27,8 +27,7 @@ public sealed partial class ReferenceNetwork
         }
         if (o.Cell == CellKind.Gru)
         {
-            return lengths.All(len => len == T) ? ForwardGru(x, steps, batch, h0)
-                : throw new NotSupportedException("Lengths with GRU cells are not supported yet.");
+            return ForwardGru(x, steps, batch, h0, lengths);
         }
         if (o.ProjectionSize > 0)
         {

@@ -4,8 +4,9 @@ public sealed partial class ReferenceNetwork
 {
     // The GRU, forward: per layer, direction, step and row, one loop per equation (PyTorch's nn.GRU, and ONNX's
     // linear_before_reset = 0 when the option is off). Act keeps r, z, n; C keeps the recurrent part of n before r
-    // (W_hn h' + b_hn), or r⊙h' without linear_before_reset.
-    private ReferenceTrace ForwardGru(double[] x, int steps, int batch, double[]? h0)
+    // (W_hn h' + b_hn), or r⊙h' without linear_before_reset. Row b runs lengths[b] steps, as ReferenceNetwork.Forward's
+    // LSTM and RNN do: the reverse direction starts at its last valid step, y past its length is 0, hn its last h.
+    private ReferenceTrace ForwardGru(double[] x, int steps, int batch, double[]? h0, int[] lengths)
     {
         RecurrentOptions o = Options;
         int L = o.Layers, D = o.Directions, H = o.HiddenSize, B = batch, T = steps;
@@ -19,6 +20,7 @@ public sealed partial class ReferenceNetwork
             C = new double[L * D][],
             Hn = new double[D * L * B * H],
             Cn = [],
+            Lengths = (int[])lengths.Clone(),
         };
         double[] input = o.BatchFirst ? SwapTB(x, B, T, o.InputSize) : (double[])x.Clone();
         for (int l = 0; l < L; l++)
@@ -31,16 +33,18 @@ public sealed partial class ReferenceNetwork
             {
                 int slot = (l * D) + d;
                 double[] wih = P(ParameterRole.WeightIh, l, d), whh = P(ParameterRole.WeightHh, l, d);
-                double[] bih = P(ParameterRole.BiasIh, l, d), bhh = P(ParameterRole.BiasHh, l, d);
+                double[] bih = o.Bias ? P(ParameterRole.BiasIh, l, d) : new double[3 * H], bhh = o.Bias ? P(ParameterRole.BiasHh, l, d) : new double[3 * H]; // bias=False: 0
                 double[] act = new double[T * B * 3 * H], kept = new double[T * B * H];
                 tr.Act[slot] = act;
                 tr.C[slot] = kept;
                 double[] hPrev = tr.H0.AsSpan(slot * B * H, B * H).ToArray();
                 for (int s = 0; s < T; s++)
                 {
-                    int t = d == 0 ? s : T - 1 - s;
+                    int Time(int b) => d == 0 ? s : lengths[b] - 1 - s; // the reverse direction starts at the row's last valid step
                     for (int b = 0; b < B; b++)
                     {
+                        if (s >= lengths[b]) continue;                                      // past this row's length
+                        int t = Time(b);
                         double[] hp = hPrev.AsSpan(b * H, H).ToArray(), xt = input.AsSpan(((t * B) + b) * inSize, inSize).ToArray();
                         double[] gi = new double[3 * H], gh = new double[3 * H];
                         for (int r = 0; r < 3 * H; r++)
@@ -68,7 +72,7 @@ public sealed partial class ReferenceNetwork
                     }
                     for (int b = 0; b < B; b++)
                     {
-                        for (int j = 0; j < H; j++) hPrev[(b * H) + j] = y[(((t * B) + b) * D * H) + (d * H) + j];
+                        for (int j = 0; j < H && s < lengths[b]; j++) hPrev[(b * H) + j] = y[(((Time(b) * B) + b) * D * H) + (d * H) + j];
                     }
                 }
                 hPrev.CopyTo(tr.Hn, slot * B * H);
@@ -98,15 +102,21 @@ public sealed partial class ReferenceNetwork
                 string name(ParameterRole r) => Infos.First(i => i.Layer == l && i.Direction == d && i.Role == r).Name;
                 double[] wih = P(ParameterRole.WeightIh, l, d), whh = P(ParameterRole.WeightHh, l, d);
                 double[] dWih = grads.Parameters[name(ParameterRole.WeightIh)], dWhh = grads.Parameters[name(ParameterRole.WeightHh)];
-                double[] dBih = grads.Parameters[name(ParameterRole.BiasIh)], dBhh = grads.Parameters[name(ParameterRole.BiasHh)];
+                double[] dBih = o.Bias ? grads.Parameters[name(ParameterRole.BiasIh)] : new double[3 * H]; // bias=False: computed, not kept
+                double[] dBhh = o.Bias ? grads.Parameters[name(ParameterRole.BiasHh)] : new double[3 * H];
                 double[] act = trace.Act[slot], kept = trace.C[slot];
                 double[] dh = dhn is null ? new double[B * H] : dhn.AsSpan(slot * B * H, B * H).ToArray();
                 for (int s = T - 1; s >= 0; s--)
                 {
-                    int t = d == 0 ? s : T - 1 - s, tPrev = d == 0 ? t - 1 : t + 1;
                     double[] dhPrev = new double[B * H];
                     for (int b = 0; b < B; b++)
                     {
+                        if (s >= trace.Lengths[b])
+                        {
+                            Array.Copy(dh, b * H, dhPrev, b * H, H); // not yet at this row's last valid step: dhn waits
+                            continue;
+                        }
+                        int t = d == 0 ? s : trace.Lengths[b] - 1 - s, tPrev = d == 0 ? t - 1 : t + 1;
                         double hPrev(int k) => s == 0 ? trace.H0[(slot * B * H) + (b * H) + k] : y[(((tPrev * B) + b) * D * H) + (d * H) + k];
                         int a0 = ((t * B) + b) * 3 * H, k0 = ((t * B) + b) * H;
                         double[] dGi = new double[3 * H], dGh = new double[3 * H];
