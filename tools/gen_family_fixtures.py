@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """Writes tests/Lstm.Core.Tests/Fixtures/family/*.npz: PyTorch 1.13's outputs and every gradient for the rest of the
 recurrent family (issue 14): ReLU RNNs, bias=False, the cell modules run over a sequence, variable-length batches
-(pack_padded_sequence, enforce_sorted=False) and LSTM projections. Run with Debian's python3-torch:
+(pack_padded_sequence, enforce_sorted=False; LSTM, RNN and GRU) and LSTM projections. Run with Debian's python3-torch:
 
     /usr/bin/python3 tools/gen_family_fixtures.py
 
 Each <case>_{f32,f64}.npz holds (float arrays in that precision):
-  meta          int64 [I, H, L, D, B, T, cell, relu, bias, proj]  (cell 0: LSTM, 1: RNN; proj 0: none)
+  meta          int64 [I, H, L, D, B, T, cell, relu, bias, proj]  (cell 0: LSTM, 1: RNN, 2: GRU; proj 0: none)
   lengths       int64 [B] (the valid steps of each batch row; T for every row when the case has no lengths)
   x             [T, B, I]; h0 [D·L, B, Hout], c0 [D·L, B, H] (LSTM), Hout = proj or H
   y             [T, B, D·Hout], zero past each row's length; hn [D·L, B, Hout]; cn [D·L, B, H]
@@ -44,6 +44,8 @@ def sequence_case(name, kind, i, h, layers, bidirectional, b, t, seed, relu=Fals
     for dtype in (torch.float32, torch.float64):
         if kind == "lstm":
             net = nn.LSTM(i, h, num_layers=layers, bidirectional=bidirectional, bias=bias, proj_size=proj)
+        elif kind == "gru":
+            net = nn.GRU(i, h, num_layers=layers, bidirectional=bidirectional, bias=bias)
         else:
             net = nn.RNN(i, h, num_layers=layers, bidirectional=bidirectional, bias=bias,
                          nonlinearity="relu" if relu else "tanh")
@@ -73,7 +75,7 @@ def sequence_case(name, kind, i, h, layers, bidirectional, b, t, seed, relu=Fals
             arrays.update(c0=c0.detach().numpy(), cn=cn.detach().numpy(), dcn=dcn.numpy())
         loss.backward()
         arrays.update(
-            meta=np.array([i, h, layers, d, b, t, 0 if kind == "lstm" else 1, int(relu), int(bias), proj], dtype=np.int64),
+            meta=np.array([i, h, layers, d, b, t, {"lstm": 0, "rnn": 1, "gru": 2}[kind], int(relu), int(bias), proj], dtype=np.int64),
             lengths=np.array(lens, dtype=np.int64),
             x=x.detach().numpy(), h0=h0.detach().numpy(), y=y.detach().numpy(), hn=hn.detach().numpy(),
             dy=dy.numpy(), dhn=dhn.numpy(), grad_x=x.grad.numpy(), grad_h0=h0.grad.numpy())
@@ -147,4 +149,6 @@ if __name__ == "__main__":
     sequence_case("lstm_proj", "lstm", 5, 7, 2, True, 3, 6, seed=9, proj=3)
     sequence_case("lstm_proj_uni", "lstm", 4, 6, 1, False, 2, 5, seed=10, proj=4)
     sequence_case("lstm_proj_lengths", "lstm", 4, 6, 2, True, 3, 5, seed=11, proj=2, lengths=[2, 5, 4])
+    sequence_case("gru_lengths", "gru", 4, 5, 2, True, 4, 7, seed=12, lengths=[5, 7, 1, 3])
+    sequence_case("gru_lengths_uni_nobias", "gru", 3, 6, 2, False, 5, 6, seed=13, bias=False, lengths=[2, 6, 6, 4, 1])
     multi_case()

@@ -18,7 +18,7 @@ public class FamilyFixtureTests
     private const double Float32Tolerance = 1e-5;
 
     /// <summary>The sequence-module cases each feature adds (cell modules are tested through the import).</summary>
-    public static readonly string[] SequenceCases = ["rnn_relu", "lstm_nobias", "rnn_relu_nobias", "lstm_lengths", "lstm_lengths_uni", "rnn_lengths", "lstm_proj", "lstm_proj_uni", "lstm_proj_lengths"];
+    public static readonly string[] SequenceCases = ["rnn_relu", "lstm_nobias", "rnn_relu_nobias", "lstm_lengths", "lstm_lengths_uni", "rnn_lengths", "lstm_proj", "lstm_proj_uni", "lstm_proj_lengths", "gru_lengths", "gru_lengths_uni_nobias"];
 
     public static TheoryData<string, SimdPath> Float32Cases()
     {
