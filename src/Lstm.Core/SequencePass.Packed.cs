@@ -10,7 +10,8 @@ namespace Lstm.Core;
 /// row count. A forward direction runs each row over its steps [0, length); the reverse direction starts each row at
 /// its own last step, from h0 (rows joining at step t are [alive[t+1], alive[t])). Outputs past a row's length are 0;
 /// hn and cn are each row's state after its last step (h0 and c0 for a row of length 0). The backward pass mirrors
-/// it, and the weight gradients are one GEMM over the Σ lengths live rows gathered in packed order.
+/// it, and the weight gradients are one GEMM over the Σ lengths live rows gathered in packed order. A GRU step is
+/// <see cref="GruPass"/>'s on the live rows, as in the plain pass (both linear_before_reset variants).
 /// </summary>
 internal static partial class SequencePass
 {
