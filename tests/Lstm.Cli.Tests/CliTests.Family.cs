@@ -110,6 +110,19 @@ public sealed partial class CliTests
         Assert.Equal(2, code);
         Assert.Contains("expected int64", output);
     }
+
+    [Fact]
+    public void Run_GruWithLengths_GivesPyTorchsPackedSequenceOutputs()
+    {
+        // It used to exit with "Lengths with Gru cells are not supported yet".
+        var a = WriteArrays("gru_lengths_f32", "x", "h0");
+        ExtractNpy("gru_lengths_f32", "lengths");
+        var (code, output) = Run("run", "--weights", FamilyFixture("gru_lengths_f32"), "--input", "x.npy", "--h0", "h0.npy", "--lengths", "lengths.npy", "--out", "packed");
+        Assert.True(code == 0, output);
+        AssertClose(a["y"], Path.Combine("packed", "y.npy"));
+        AssertClose(a["hn"], Path.Combine("packed", "hn.npy"));
+        Assert.False(File.Exists(Path.Combine(work, "packed", "cn.npy")));
+    }
 }
 
 public sealed partial class CliTests
