@@ -114,6 +114,35 @@ public class LengthsGruTests
     }
 
     [Fact]
+    public void ThreadsChangeNothing_ForwardAndBackward()
+    {
+        // Batches with lengths run on the calling thread whatever Threads says: B = 40 would split rows otherwise.
+        RecurrentOptions o = Variants["gru-reset-before-product-stacked-batch-first"] with { HiddenSize = 70 };
+        const int steps = 4, batch = 40;
+        using RecurrentNetwork net = RecurrentNetwork.Create(o, 2);
+        float[] x = Helpers.ToFloat(Helpers.Uniform(steps * batch * o.InputSize, 3)), dy = Helpers.ToFloat(Helpers.Uniform(steps * batch * o.OutputSize, 4));
+        int[] mixed = Enumerable.Range(0, batch).Select(b => b % (steps + 1)).ToArray();
+        (SequenceOutput Y, InputGradients D, ParameterSet G) Run()
+        {
+            SequenceOutput y = net.Forward(x, steps, batch, mixed);
+            using TrainingTrace trace = net.ForwardTraining(x, steps, batch, mixed);
+            ParameterSet g = net.CreateGradients();
+            return (y, net.Backward(trace, dy, default, default, g), g);
+        }
+        var one = Run();
+        net.Threads = 3;
+        var many = Run();
+        Helpers.AssertBitwise(one.Y.Output, many.Y.Output, "y");
+        Helpers.AssertBitwise(one.Y.Hn, many.Y.Hn, "hn");
+        Helpers.AssertBitwise(one.D.DX, many.D.DX, "dx");
+        Helpers.AssertBitwise(one.D.DH0, many.D.DH0, "dh0");
+        foreach (ParameterInfo info in net.ParameterInfos)
+        {
+            Helpers.AssertBitwise(one.G[info.Name], many.G[info.Name], info.Name);
+        }
+    }
+
+    [Fact]
     public void ABatchWithLengths_DiffersFromThePlainPassOnThePaddedBatch()
     {
         // The plain pass runs the padding too: a different answer wherever a row is shorter than T (no silent fallback).
