@@ -286,6 +286,48 @@ public sealed class TeamStressTests : IDisposable
         }
     }
 
+    /// <summary>A job that holds its team, as a threaded stream does: whatever a worker keeps of it keeps the team.</summary>
+    private sealed class OwningJob(int size) : ITeamJob
+    {
+        public Team? Team { get; set; }
+
+        public Thread?[] Threads { get; } = new Thread?[size];
+
+        public int Phases => 2;
+
+        public void Run(int member, int phase) => Threads[member] = Thread.CurrentThread;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (WeakReference Team, Thread[] Workers) RunAndDrop(int size)
+    {
+        var job = new OwningJob(size) { Team = new Team(size) };
+        Helpers.WithTeamMode(parallel: true, () =>
+        {
+            for (int i = 0; i < 50; i++) job.Team.Run(job); // strictly parallel: every worker runs, and reads the job
+        });
+        Thread[] workers = job.Threads.Skip(1).Select(t => t!).ToArray();
+        Assert.All(workers, w => Assert.NotSame(Thread.CurrentThread, w));
+        return (new WeakReference(job.Team), workers);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void ATeamDroppedWithoutDispose_WhoseJobHoldsIt_IsCollected_AndItsWorkersEnd(int size)
+    {
+        (WeakReference team, Thread[] workers) = RunAndDrop(size);
+        var waited = Stopwatch.StartNew();
+        while ((team.IsAlive || workers.Any(w => w.IsAlive)) && waited.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            Thread.Sleep(10);
+        }
+        Assert.False(team.IsAlive, "a worker's stack (or the crew) still holds the last job, hence the team");
+        Assert.All(workers, w => Assert.False(w.IsAlive, $"{w.Name} still running"));
+    }
+
     private sealed class EmptyJob(int phases) : ITeamJob
     {
         public int Phases => phases;

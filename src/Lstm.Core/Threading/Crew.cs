@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace Lstm.Core.Threading;
@@ -260,16 +261,12 @@ internal sealed class Crew
                 {
                     continue; // being published
                 }
-                ITeamJob? work = job;
-                long first = runFirstPhase;
-                int phases = runPhases;
-                bool strict = runStrict;
-                if (Volatile.Read(ref generation) != g)
+                if (!TryRunPublished(member, g, out bool ran))
                 {
                     continue;
                 }
                 seen = g;
-                if (work is not null && RunPhases(work, member, first, phases, strict, g) && !counted)
+                if (ran && !counted)
                 {
                     counted = true;
                     Interlocked.Increment(ref ready);
@@ -280,6 +277,27 @@ internal sealed class Crew
         {
             Interlocked.Decrement(ref liveWorkers);
         }
+    }
+
+    // Reads run g and runs this worker's shares of it; false if the run changed while it was read. The job is held
+    // only in this frame, which returns before the worker waits: the JIT may report a local live to its method's end
+    // (it did: a job read in the waiting loop kept an owner's Team alive for ever, and a Team dropped without Dispose
+    // was never finalized). The field reads are acquires, so none of them moves after the generation's second read (a
+    // plain read may, on Arm64, and pair one run's job with another's phase numbers).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryRunPublished(int member, int g, out bool ran)
+    {
+        ITeamJob? work = Volatile.Read(ref job);
+        long first = Volatile.Read(ref runFirstPhase);
+        int phases = Volatile.Read(ref runPhases);
+        bool strict = Volatile.Read(ref runStrict);
+        ran = false;
+        if (Volatile.Read(ref generation) != g)
+        {
+            return false;
+        }
+        ran = work is not null && RunPhases(work, member, first, phases, strict, g);
+        return true;
     }
 
     // This worker's share of every phase of a run it read, each once the phase before it is done. A run that ended
