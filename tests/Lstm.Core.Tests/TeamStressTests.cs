@@ -220,9 +220,7 @@ public sealed class TeamStressTests : IDisposable
     }
 
     [Theory]
-    [InlineData(2, null)]
-    [InlineData(3, null)]
-    [InlineData(4, null)]
+    [MemberData(nameof(SizesAndModes))]
     public void DisposeDuringARun_LetsTheRunEndWhole_AndTheNextRunThrowsObjectDisposed(int size, bool? mode)
     {
         var team = new Team(size);
@@ -246,9 +244,7 @@ public sealed class TeamStressTests : IDisposable
     }
 
     [Theory]
-    [InlineData(2, null)]
-    [InlineData(3, null)]
-    [InlineData(4, null)]
+    [MemberData(nameof(SizesAndModes))]
     public void DisposeFromAnotherThread_WhileRunsGoOn_EndsThem(int size, bool? mode)
     {
         var random = new Random(200 + size);

@@ -146,6 +146,10 @@ internal sealed class Crew
                 var spinner = new Spinner();
                 while (Volatile.Read(ref completed) < (number + 1) * Size)
                 {
+                    if (strict && Volatile.Read(ref stopped))
+                    {
+                        TakeUnclaimed(work, phase, number); // a stopped worker claims no more shares
+                    }
                     spinner.Spin();
                 }
                 if (!strict && !greedy && Stopwatch.GetTimestamp() - waitFrom > SlowWaitTicks + (own / 2))
@@ -203,6 +207,15 @@ internal sealed class Crew
         TakenShares++;
         RunShare(work, share, phase, member: 0);
         return true;
+    }
+
+    // Stop (Dispose, or the finalizer) during a strict run: the workers end without their shares, so the caller runs them.
+    private void TakeUnclaimed(ITeamJob work, int phase, long number)
+    {
+        for (int share = 1; share < Size; share++)
+        {
+            TakeIfLate(work, share, phase, number, greedy: true);
+        }
     }
 
     private bool TryClaim(int share, long number)
