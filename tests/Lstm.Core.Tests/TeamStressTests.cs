@@ -282,6 +282,26 @@ public sealed class TeamStressTests : IDisposable
         }
     }
 
+    [Theory]
+    [MemberData(nameof(SizesAndModes))]
+    public void AJobOfNegativePhases_IsRefused_AndTheNextRunIsWhole(int size, bool? mode)
+    {
+        using var team = new Team(size);
+        var job = new ChainJob(size, 3);
+        LifetimeTests.RunBounded(() => Helpers.WithTeamMode(mode, () =>
+        {
+            job.Prepare(new Random(1), 3, thrower: -1, pause: false);
+            team.Run(job);
+            job.Prepare(new Random(2), -2, thrower: -1, pause: false);
+            var e = Assert.Throws<ArgumentException>(() => team.Run(job));
+            Assert.Equal("work", e.ParamName);
+            Assert.Contains("-2 phases", e.Message);
+            job.Prepare(new Random(3), 3, thrower: -1, pause: false);
+            team.Run(job);
+            job.AssertWhole("the run after the refused one"); // phase numbers did not run back into claimed ones
+        }));
+    }
+
     /// <summary>A job that holds its team, as a threaded stream does: whatever a worker keeps of it keeps the team.</summary>
     private sealed class OwningJob(int size) : ITeamJob
     {

@@ -89,6 +89,11 @@ internal sealed class Crew
     public void Run(ITeamJob work)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref stopped), typeof(Team)); // its workers are gone
+        if (work.Phases < 0)
+        {
+            // Phase numbers would run backwards into claimed ones, and the next run's shares would count as done unrun.
+            throw new ArgumentException($"The job has {work.Phases} phases; expected 0 or more.", nameof(work));
+        }
         bool? force = Team.ForceParallel;
         if (Size == 1 || force == false)
         {
