@@ -244,6 +244,43 @@ public sealed class TeamStressTests : IDisposable
     }
 
     [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void WorkersStoppedByDispose_AreNotReportedAsContention(int size)
+    {
+        for (int round = 0; round < 10; round++) // a worker that went to sleep first is not counted late: a few tries
+        {
+            var team = new Team(size);
+            var job = new ChainJob(size, 3);
+            LifetimeTests.RunBounded(() =>
+            {
+                Helpers.WithTeamMode(parallel: true, () => // every worker runs shares: its lateness now counts as contention
+                {
+                    for (int i = 0; i < 20; i++)
+                    {
+                        job.Prepare(new Random(i), 3, thrower: -1, pause: false);
+                        team.Run(job);
+                    }
+                });
+                Contention.Reset();
+                long reports = Contention.Reports;
+                job.Prepare(new Random(100), 3, thrower: -1, pause: false);
+                job.During = (member, phase) =>
+                {
+                    if (member == 0 && phase == 0)
+                    {
+                        team.Dispose();
+                    }
+                };
+                Helpers.WithTeamMode(parallel: null, () => team.Run(job));
+                job.AssertWhole("the run Dispose interrupted");
+                Assert.Equal(reports, Contention.Reports); // a report would send every team of the process alone for 10 ms
+            });
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(SizesAndModes))]
     public void DisposeFromAnotherThread_WhileRunsGoOn_EndsThem(int size, bool? mode)
     {

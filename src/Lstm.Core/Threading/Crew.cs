@@ -144,7 +144,7 @@ internal sealed class Crew
                     if (TakeIfLate(work, share, phase, number, greedy) && !wasAsleep && !greedy)
                     {
                         greedy = true; // a worker that is not running: take the rest of the run
-                        Contention.Report();
+                        ReportContention();
                     }
                 }
                 long waitFrom = Stopwatch.GetTimestamp();
@@ -160,7 +160,7 @@ internal sealed class Crew
                 if (!strict && !greedy && Stopwatch.GetTimestamp() - waitFrom > SlowWaitTicks + (own / 2))
                 {
                     greedy = true; // a worker was descheduled mid-share
-                    Contention.Report();
+                    ReportContention();
                 }
             }
         }
@@ -169,6 +169,15 @@ internal sealed class Crew
             job = null; // a late worker that read the run still holds it; no new reader can
         }
         Interlocked.Exchange(ref failure, null)?.Throw();
+    }
+
+    // Workers that Stop (Dispose) ended mid-run are late by our own doing, not the scheduler's: no process-wide report.
+    private void ReportContention()
+    {
+        if (!Volatile.Read(ref stopped))
+        {
+            Contention.Report();
+        }
     }
 
     /// <summary>Lets the workers end: sleeping ones are woken, spinning ones see it at their next spin. Idempotent.</summary>
