@@ -124,9 +124,10 @@ internal sealed class Crew
         runStrict = strict;
         Interlocked.Increment(ref generation); // even: published
         // A worker counts itself asleep (Interlocked) before it reads the generation, so either it sees the new one or
-        // this sees it and wakes it. No wake-up is lost.
+        // this sees it and wakes it. No wake-up is lost. One that fell asleep since the read above wakes late too.
         if (Volatile.Read(ref sleepers) > 0)
         {
+            wasAsleep = true;
             lock (gate) Monitor.PulseAll(gate);
         }
         bool greedy = false;
