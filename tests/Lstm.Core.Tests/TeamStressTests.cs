@@ -280,41 +280,6 @@ public sealed class TeamStressTests : IDisposable
         }
     }
 
-    [Fact]
-    public void AWorkerThatFellAsleepJustBeforeARun_IsNotReportedAsContention()
-    {
-        // While a report stands, idle workers block at once: each run, right after the one before, finds its worker
-        // on its way to Monitor.Wait. One that got there before the run was published wakes late, by design. One
-        // phase and one worker, so that no worker waits between phases, where lateness is the scheduler's.
-        using var team = new Team(2);
-        var job = new EmptyJob(1);
-        LifetimeTests.RunBounded(() =>
-        {
-            Helpers.WithTeamMode(parallel: true, () =>
-            {
-                for (int i = 0; i < 20; i++) team.Run(job); // the worker has run shares: its lateness would count
-            });
-            for (int i = 0; i < 8; i++) Contention.Report(); // the window doubles to its longest (1 s)
-            long reports = Contention.Reports;
-            var budget = Stopwatch.StartNew();
-            int runs = 0;
-            Team.IgnoreContention = true; // parallel runs meanwhile, as another team's would be once the window ends
-            try
-            {
-                for (; runs < 2000 && budget.Elapsed < TimeSpan.FromMilliseconds(300); runs++) team.Run(job);
-            }
-            finally
-            {
-                Team.IgnoreContention = false;
-            }
-            Assert.True(Contention.Active, "the window lasted the test (else the worker spins, and the case is not tested)");
-            // A worker the scheduler preempts between its share and Monitor.Wait is late for real, and is reported: a
-            // few in a thousand runs at most (0-1 in 2,000 here). Misjudged as awake, 10-39% of runs were (the old code,
-            // 3 tries).
-            Assert.True(Contention.Reports - reports <= runs / 50, $"{Contention.Reports - reports} reports in {runs} runs");
-        });
-    }
-
     [Theory]
     [MemberData(nameof(SizesAndModes))]
     public void DisposeFromAnotherThread_WhileRunsGoOn_EndsThem(int size, bool? mode)
