@@ -15,7 +15,7 @@ public class LifetimeTests
     private static readonly TimeSpan HangBound = TimeSpan.FromSeconds(30);
 
     /// <summary>Runs <paramref name="action"/> on its own thread; fails if it has not ended within the bound, and rethrows what it threw.</summary>
-    private static void RunBounded(Action action)
+    internal static void RunBounded(Action action)
     {
         WaitBounded(Task.Factory.StartNew(action, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default), "the action");
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace Lstm.Core.Threading;
@@ -88,6 +89,11 @@ internal sealed class Crew
     public void Run(ITeamJob work)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref stopped), typeof(Team)); // its workers are gone
+        if (work.Phases < 0)
+        {
+            // Phase numbers would run backwards into claimed ones, and the next run's shares would count as done unrun.
+            throw new ArgumentException($"The job has {work.Phases} phases; expected 0 or more.", nameof(work));
+        }
         bool? force = Team.ForceParallel;
         if (Size == 1 || force == false)
         {
@@ -118,9 +124,10 @@ internal sealed class Crew
         runStrict = strict;
         Interlocked.Increment(ref generation); // even: published
         // A worker counts itself asleep (Interlocked) before it reads the generation, so either it sees the new one or
-        // this sees it and wakes it. No wake-up is lost.
+        // this sees it and wakes it. No wake-up is lost. One that fell asleep since the read above wakes late too.
         if (Volatile.Read(ref sleepers) > 0)
         {
+            wasAsleep = true;
             lock (gate) Monitor.PulseAll(gate);
         }
         bool greedy = false;
@@ -137,7 +144,7 @@ internal sealed class Crew
                     if (TakeIfLate(work, share, phase, number, greedy) && !wasAsleep && !greedy)
                     {
                         greedy = true; // a worker that is not running: take the rest of the run
-                        Contention.Report();
+                        ReportContention();
                     }
                 }
                 if (Volatile.Read(ref completed) >= (number + 1) * Size)
@@ -148,12 +155,16 @@ internal sealed class Crew
                 var spinner = new Spinner();
                 while (Volatile.Read(ref completed) < (number + 1) * Size)
                 {
+                    if (strict && Volatile.Read(ref stopped))
+                    {
+                        TakeUnclaimed(work, phase, number); // a stopped worker claims no more shares
+                    }
                     spinner.Spin();
                 }
                 if (!strict && !greedy && Stopwatch.GetTimestamp() - waitFrom > SlowWaitTicks + (own / 2))
                 {
                     greedy = true; // a worker was descheduled mid-share
-                    Contention.Report();
+                    ReportContention();
                 }
             }
         }
@@ -162,6 +173,15 @@ internal sealed class Crew
             job = null; // a late worker that read the run still holds it; no new reader can
         }
         Interlocked.Exchange(ref failure, null)?.Throw();
+    }
+
+    // Workers that Stop (Dispose) ended mid-run are late by our own doing, not the scheduler's: no process-wide report.
+    private void ReportContention()
+    {
+        if (!Volatile.Read(ref stopped))
+        {
+            Contention.Report();
+        }
     }
 
     /// <summary>Lets the workers end: sleeping ones are woken, spinning ones see it at their next spin. Idempotent.</summary>
@@ -209,6 +229,15 @@ internal sealed class Crew
         TakenShares++;
         RunShare(work, share, phase, member: 0);
         return true;
+    }
+
+    // Stop (Dispose, or the finalizer) during a strict run: the workers end without their shares, so the caller runs them.
+    private void TakeUnclaimed(ITeamJob work, int phase, long number)
+    {
+        for (int share = 1; share < Size; share++)
+        {
+            TakeIfLate(work, share, phase, number, greedy: true);
+        }
     }
 
     private bool TryClaim(int share, long number)
@@ -267,16 +296,12 @@ internal sealed class Crew
                 {
                     continue; // being published
                 }
-                ITeamJob? work = job;
-                long first = runFirstPhase;
-                int phases = runPhases;
-                bool strict = runStrict;
-                if (Volatile.Read(ref generation) != g)
+                if (!TryRunPublished(member, g, out bool ran))
                 {
                     continue;
                 }
                 seen = g;
-                if (work is not null && RunPhases(work, member, first, phases, strict, g) && !counted)
+                if (ran && !counted)
                 {
                     counted = true;
                     Interlocked.Increment(ref ready);
@@ -287,6 +312,27 @@ internal sealed class Crew
         {
             Interlocked.Decrement(ref liveWorkers);
         }
+    }
+
+    // Reads run g and runs this worker's shares of it; false if the run changed while it was read. The job is held
+    // only in this frame, which returns before the worker waits: the JIT may report a local live to its method's end
+    // (it did: a job read in the waiting loop kept an owner's Team alive for ever, and a Team dropped without Dispose
+    // was never finalized). The field reads are acquires, so none of them moves after the generation's second read (a
+    // plain read may, on Arm64, and pair one run's job with another's phase numbers).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryRunPublished(int member, int g, out bool ran)
+    {
+        ITeamJob? work = Volatile.Read(ref job);
+        long first = Volatile.Read(ref runFirstPhase);
+        int phases = Volatile.Read(ref runPhases);
+        bool strict = Volatile.Read(ref runStrict);
+        ran = false;
+        if (Volatile.Read(ref generation) != g)
+        {
+            return false;
+        }
+        ran = work is not null && RunPhases(work, member, first, phases, strict, g);
+        return true;
     }
 
     // This worker's share of every phase of a run it read, each once the phase before it is done. A run that ended
