@@ -294,7 +294,8 @@ internal sealed class Crew
                 int g = Volatile.Read(ref generation);
                 if ((g & 1) != 0)
                 {
-                    continue; // being published
+                    Thread.SpinWait(1); // being published (a caller preempted mid-publication must get its core back)
+                    continue;
                 }
                 if (!TryRunPublished(member, g, out bool ran))
                 {
