@@ -8,12 +8,13 @@ namespace Lstm.Core.Threading;
 /// The workers of a <see cref="Team"/> and how a run is shared among them. Each share of each phase is claimed once,
 /// by an atomic compare-and-swap on its slot: the calling thread claims share 0, worker j share j. The caller never
 /// waits for a share nobody has started: once its own share is done, it gives a late worker
-/// <see cref="GraceTicks"/> and then claims and runs that share itself. It waits only for shares a worker is running,
-/// and a wait far longer than its own share (<see cref="SlowWaitTicks"/> + half of it) means the scheduler took the
-/// worker's core: the caller then claims every share left in the run, and reports <see cref="Contention"/>, so that
-/// runs stay on their calling threads for a while and idle workers block at once instead of spinning against the
-/// load. Waiting workers spin briefly, then yield, then block. Not reentrant: one run at a time, from one calling
-/// thread. Holds no reference to its owner, nor to a job after its run.
+/// <see cref="GraceTicks"/> and then claims and runs that share itself. It waits only for shares a worker is running.
+/// A worker that has claimed nothing for <see cref="AbsentTicks"/>, or a wait for a started share longer than that plus
+/// an eighth of the caller's own share (or a worker's wait for the caller's share, likewise), means the scheduler took the worker's core: the caller then claims every share left in
+/// the run, and reports <see cref="Contention"/>, so that runs stay on their calling threads for a while and idle
+/// workers block at once instead of spinning against the load. Waiting workers spin briefly, then yield, then block.
+/// Not reentrant: one run at a time, from one calling thread. Holds no reference to its owner, nor to a job after its
+/// run.
 /// </summary>
 internal sealed class Crew
 {
@@ -28,10 +29,15 @@ internal sealed class Crew
     private static readonly long GraceTicks = Contention.Ticks(TimeSpan.FromMicroseconds(5));
 
     /// <summary>
-    /// A wait for a started share that outlasts this plus half the caller's own share is the scheduler's doing (shares
-    /// of a phase are equal work; a time slice is milliseconds), not an imbalance.
+    /// How long a worker may be away before it counts as descheduled: a worker that lost its core to another process
+    /// is away for a scheduler slice (milliseconds), while this VM's own hiccups (a vCPU held by the host for tens to
+    /// hundreds of µs) are shorter and cost less than the 10 ms alone that a report costs. (At 50 µs, idle runs
+    /// reported so often that the window grew to a second and H = 128–512 lost their 2-thread gain in one run of three.)
+    /// A wait for a started share counts when it outlasts this plus an eighth of the waiting thread's own share (shares
+    /// of a phase are equal work; measured idle, rows split at B = 64 ran within a few percent of each other; at a half,
+    /// a loaded B = 64 sequence ran 1.14–1.17× slower on 2 threads than on one and never reported).
     /// </summary>
-    private static readonly long SlowWaitTicks = Contention.Ticks(TimeSpan.FromMicroseconds(50));
+    private static readonly long AbsentTicks = Contention.Ticks(TimeSpan.FromMilliseconds(1));
 
     private static int liveWorkers;
 
@@ -40,6 +46,7 @@ internal sealed class Crew
     private readonly long[] claims;             // [Size · Stride]: the phase number + 1 a share was last claimed in
     private long completed;                     // shares run to the end, over all parallel runs: phase p is done at (p + 1) · Size
     private long nextPhase;                     // the first phase number of the next parallel run (caller only)
+    private long absentSince;                   // when the caller first took a share from an awake worker that has claimed none since (0: none)
     private int sleepers;
     private int ready;                          // workers that have run a share (their thread started, their code compiled)
     private bool stopped;
@@ -141,9 +148,9 @@ internal sealed class Crew
                 RunShare(work, 0, phase, member: 0);
                 for (int share = 1; share < Size && !strict; share++)
                 {
-                    if (TakeIfLate(work, share, phase, number, greedy) && !wasAsleep && !greedy)
+                    if (TakeIfLate(work, share, phase, number, greedy) && !wasAsleep && !greedy && Stopwatch.GetTimestamp() - absentSince > AbsentTicks)
                     {
-                        greedy = true; // a worker that is not running: take the rest of the run
+                        greedy = true; // a worker that has not run for a millisecond: take the rest of the run
                         ReportContention();
                     }
                 }
@@ -161,7 +168,7 @@ internal sealed class Crew
                     }
                     spinner.Spin();
                 }
-                if (!strict && !greedy && Stopwatch.GetTimestamp() - waitFrom > SlowWaitTicks + (own / 2))
+                if (!strict && !greedy && Stopwatch.GetTimestamp() - waitFrom > AbsentTicks + (own / 8))
                 {
                     greedy = true; // a worker was descheduled mid-share
                     ReportContention();
@@ -211,6 +218,7 @@ internal sealed class Crew
     {
         if (Volatile.Read(ref claims[share * Stride]) > number)
         {
+            absentSince = 0;
             return false; // the worker has it (the common case: no clock read)
         }
         long from = Stopwatch.GetTimestamp();
@@ -224,7 +232,12 @@ internal sealed class Crew
         }
         if (!TryClaim(share, number))
         {
+            absentSince = 0;
             return false;
+        }
+        if (absentSince == 0)
+        {
+            absentSince = from;
         }
         TakenShares++;
         RunShare(work, share, phase, member: 0);
@@ -338,9 +351,13 @@ internal sealed class Crew
 
     // This worker's share of every phase of a run it read, each once the phase before it is done. A run that ended
     // meanwhile has every share claimed already, so a late worker claims nothing and only runs through.
+    // A worker that ran its share of a phase and then waits for the caller's far longer than it took reports
+    // contention too: the scheduler may as well have taken the caller's core (three threads on two cores), and the
+    // caller cannot see that itself.
     private bool RunPhases(ITeamJob work, int member, long first, int phases, bool strict, int g)
     {
         bool ran = false;
+        long ownEnd = 0, own = 0; // when this worker's share of the phase before ended, and how long it took (0: it ran none)
         for (int phase = 0; phase < phases; phase++)
         {
             long number = first + phase;
@@ -353,14 +370,22 @@ internal sealed class Crew
                 }
                 spinner.Spin();
             }
+            if (ownEnd != 0 && !strict && Stopwatch.GetTimestamp() - ownEnd > AbsentTicks + (own / 8) && !Volatile.Read(ref stopped))
+            {
+                Contention.Report();
+            }
+            ownEnd = 0;
             if (HoldWorkers && !strict)
             {
                 continue;
             }
             if (TryClaim(member, number))
             {
+                long started = Stopwatch.GetTimestamp();
                 RunShare(work, member, phase, member);
                 ran = true;
+                ownEnd = Stopwatch.GetTimestamp();
+                own = ownEnd - started;
             }
         }
         return ran;
