@@ -102,7 +102,7 @@ internal static class ThreadGrid
         Console.WriteLine(table);
         string dir = opts.Out ?? Path.Combine(Machine.RepositoryRoot(), "perf", "results", Lstm.Perf.CpuInfo.Slug(cpu));
         Directory.CreateDirectory(dir);
-        string stem = $"threads-{DateTime.UtcNow:yyyy-MM-dd-HHmm}{(opts.Load ? "-loaded" : "")}{(opts.Quick ? "-quick" : "")}";
+        string stem = $"threads-{DateTime.UtcNow:yyyy-MM-dd-HHmmss}{(opts.Load ? "-loaded" : "")}{(opts.Quick ? "-quick" : "")}";
         var report = new Report(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), cpu, Environment.ProcessorCount,
             Environment.Version.ToString(), opts.Load, cells);
         File.WriteAllText(Path.Combine(dir, stem + ".json"), JsonSerializer.Serialize(report, Indented));

@@ -8,7 +8,7 @@ namespace Lstm.Benchmarks.Peers;
 /// </summary>
 internal static class Timing
 {
-    private const int QuietMilliseconds = 30;
+    private const int QuietMilliseconds = 200;
 
     public sealed record Result(string Name, double MedianMicroseconds, double[] Rounds);
 
@@ -35,7 +35,8 @@ internal static class Timing
             for (int k = 0; k < contenders.Length; k++)
             {
                 int c = (r + k) % contenders.Length;
-                // Let the previous contender's spinning worker threads (OpenMP, ORT, ours) go idle first.
+                // Let the previous contender's spinning worker threads (OpenMP, ORT, ours) go idle first: 30 ms was not enough (our
+                // teams, which step aside for a thread that holds a core, then ran alone after a 2-thread libtorch round).
                 Thread.Sleep(QuietMilliseconds);
                 long t0 = Stopwatch.GetTimestamp();
                 for (int i = 0; i < iterations[c]; i++) contenders[c].Run();
