@@ -174,6 +174,7 @@ public sealed partial class RecurrentNetwork
     /// <see cref="BackwardLayer"/> adding into dX; leaves dX (time-major, the caller's row order) in space.DAbove,
     /// dh0 and dc0 in space.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // see BackwardLayer
     private void BackwardLayers(TrainingTrace trace, ReadOnlySpan<float> dy, ReadOnlySpan<float> dhn, ReadOnlySpan<float> dcn, ParameterSet gradients,
         TrainingWorkspace space, bool wantDx)
     {
@@ -220,6 +221,10 @@ public sealed partial class RecurrentNetwork
 
     // One layer-direction: with projections or lengths on this thread; else rows split for large batches, units split
     // for small ones, else this thread. dWhr: the projection's gradient (projections only).
+    // Fully optimized from the first call, without dynamic PGO: with it, the main job's backward pass (2 × LSTM(128),
+    // B = 32, T = 50) took 12.5 ms a step instead of 7.8 (DOTNET_TieredPGO=0 or TieredCompilation=0 gave 7.8), after the
+    // forward and backward passes were split into these steps.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void BackwardLayer(in BackwardJob job, float[] dWhr)
     {
         RecurrentOptions o = job.O;

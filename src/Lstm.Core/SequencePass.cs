@@ -134,6 +134,7 @@ internal static partial class SequencePass
     /// of every step, for dW_hh in one GEMM), and writes their dh0 and dc0. <paramref name="scratch"/> [3, B, H] holds
     /// the running dh, dh + dY and dc of every row (these rows' parts only are touched).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // see BackwardLayer
     public static void BackwardSteps(RecurrentOptions o, PackedLayer w, int dir, int steps, int batch, int b0, int nb, Buffers buf, Gradients g,
         SimdPath path, Span<float> dGates, Span<float> hPrevAll, Span<float> scratch)
     {
@@ -188,6 +189,7 @@ internal static partial class SequencePass
     /// Over all m = T·B rows: gate rows [n0, n1) of dW_ih, dW_hh and the biases (each element one FMA chain over the
     /// rows in order, whatever the split), and rows [r0, r1) of dX.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // see BackwardLayer
     public static void WeightGradients(RecurrentOptions o, PackedLayer w, int m, int n0, int n1, int r0, int r1, Buffers buf, Gradients g, SimdPath path,
         ReadOnlySpan<float> dGates, ReadOnlySpan<float> hPrevAll)
     {
