@@ -370,9 +370,9 @@ internal sealed class Crew
                 }
                 spinner.Spin();
             }
-            if (ownEnd != 0 && !strict && Stopwatch.GetTimestamp() - ownEnd > AbsentTicks + (own / 8) && !Volatile.Read(ref stopped))
+            if (ownEnd != 0 && !strict && Stopwatch.GetTimestamp() - ownEnd > AbsentTicks + (own / 8))
             {
-                Contention.Report();
+                ReportContention();
             }
             ownEnd = 0;
             if (HoldWorkers && !strict)
