@@ -23,11 +23,11 @@ if (args[0] == "readme")
     string readme = Option("--readme", "README.md");
     int count = int.Parse(Option("--runs", "3"), System.Globalization.CultureInfo.InvariantCulture);
     // The newest runs with rows (a quantized-only or quick report has none), idle and loaded apart.
-    List<string> Newest(bool loadedRuns) => Directory.EnumerateFiles(dir, "peers-*.json")
-        .Where(f => f.Contains("-loaded", StringComparison.Ordinal) == loadedRuns && !f.Contains("-quick", StringComparison.Ordinal))
-        .Where(f => System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(f)).RootElement.GetProperty("Rows").GetArrayLength() > 0)
+    List<string> Newest(string pattern, bool loadedRuns, Func<string, bool> usable) => Directory.EnumerateFiles(dir, pattern)
+        .Where(f => f.Contains("-loaded", StringComparison.Ordinal) == loadedRuns && !f.Contains("-quick", StringComparison.Ordinal) && usable(f))
         .Order(StringComparer.Ordinal).TakeLast(count).ToList();
-    List<string> idle = Newest(false), loaded = Newest(true);
+    bool HasRows(string f) => System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(f)).RootElement.GetProperty("Rows").GetArrayLength() > 0;
+    List<string> idle = Newest("peers-*.json", false, HasRows), loaded = Newest("peers-*.json", true, HasRows);
     if (idle.Count == 0)
     {
         Console.Error.WriteLine($"no peers-*.json with rows in {dir}: run `dotnet run -c Release --project perf/Lstm.Benchmarks.Peers` first");
@@ -36,10 +36,7 @@ if (args[0] == "readme")
     ReadmeTable.Write(readme, ReadmeTable.Build(idle, loaded));
     Console.WriteLine($"{readme}: performance table from {string.Join(", ", idle)}{(loaded.Count == 0 ? "" : " and " + string.Join(", ", loaded))}");
     // The threads grid (`--cases grid`), when there are runs of it.
-    List<string> Grid(bool loadedRuns) => Directory.EnumerateFiles(dir, "threads-*.json")
-        .Where(f => f.Contains("-loaded", StringComparison.Ordinal) == loadedRuns && !f.Contains("-quick", StringComparison.Ordinal))
-        .Order(StringComparer.Ordinal).TakeLast(count).ToList();
-    List<string> gridIdle = Grid(false), gridLoaded = Grid(true);
+    List<string> gridIdle = Newest("threads-*.json", false, _ => true), gridLoaded = Newest("threads-*.json", true, _ => true);
     if (gridIdle.Count > 0)
     {
         ReadmeTable.Write(readme, ThreadsTable.Build(gridIdle, gridLoaded), ThreadsTable.Begin, ThreadsTable.End);

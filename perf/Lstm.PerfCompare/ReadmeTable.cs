@@ -86,11 +86,7 @@ internal static class ReadmeTable
         }
     }
 
-    private static double Median(IEnumerable<double> values)
-    {
-        double[] v = values.Order().ToArray();
-        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[(v.Length / 2) - 1] + v[v.Length / 2]) / 2;
-    }
+    private static double Median(IEnumerable<double> values) => Comparison.Median([.. values]);
 
     private static void AppendRow(StringBuilder sb, Row row, bool withTarget)
     {

@@ -70,9 +70,5 @@ internal static class ThreadsTable
     private static Report Read(string path) =>
         JsonSerializer.Deserialize<Report>(File.ReadAllBytes(path)) ?? throw new InvalidDataException($"{path}: not a threads report");
 
-    private static double Median(IEnumerable<double> values)
-    {
-        double[] s = [.. values.Order()];
-        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[(s.Length / 2) - 1] + s[s.Length / 2]) / 2;
-    }
+    private static double Median(IEnumerable<double> values) => Comparison.Median([.. values]);
 }
